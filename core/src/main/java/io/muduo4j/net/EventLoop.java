@@ -1,0 +1,693 @@
+package io.muduo4j.net;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+/**
+ * A reactor: one {@link java.nio.channels.Selector}, one timer queue and one cross-thread task
+ * queue, driven by exactly one thread. muduo's {@code EventLoop}.
+ *
+ * <h2>Threading contract</h2>
+ * <ul>
+ *   <li>A loop is bound to the thread that creates it, and a thread owns at most one loop (a
+ *       second {@code new EventLoop()} in the same thread throws). A loop made with
+ *       {@link Options#bindOnStart()} is bound instead to the first thread that runs it
+ *       ({@link #loop()}, {@link #onStart()} or {@link #doWork()}): that is how an Agrona
+ *       {@code AgentRunner} drives it.</li>
+ *   <li>Any thread: {@link #runInLoop}, {@link #queueInLoop}, {@link #execute}, {@link #quit()},
+ *       the timer methods, {@link #cancel(long)} and the counters.</li>
+ *   <li>Loop thread only (checked, {@link IllegalStateException} naming both threads):
+ *       {@link #loop()}, {@link #doWork()}, {@link #close()}, everything on {@link Channel}.</li>
+ * </ul>
+ *
+ * <h2>One iteration</h2>
+ * Poll (dispatching ready channels), run due timers, then run the tasks that were queued when the
+ * drain began. Tasks queued while the drain runs wait for the next iteration, after I/O, and make
+ * that iteration's poll non-blocking, so neither side starves.
+ *
+ * <h2>Wait modes</h2>
+ * {@link WaitMode#BLOCKING} selects until the next timer deadline (at most 10 s), and a producer
+ * pays {@code Selector.wakeup()} only when it finds the loop asleep (one compare-and-set decides
+ * which producer). {@link WaitMode#SPINNING} never blocks: it polls with {@code selectNow} and
+ * idles with an Agrona {@link IdleStrategy}; producers never wake it.
+ *
+ * <h2>Task queue policy</h2>
+ * The cross-thread queue is a bounded Agrona {@link ManyToOneConcurrentArrayQueue}. No task is
+ * ever dropped: when it is full, a producer on another thread waits (yielding, and waking the loop
+ * so it drains) until there is room; the loop thread itself never waits, its tasks go to an
+ * unbounded loop-local overflow queue, drained after the shared one, in order. Every task accepted
+ * runs exactly once on the loop thread, including tasks accepted after {@link #quit()} but before
+ * the loop ended; once the loop has ended a submission throws {@link RejectedExecutionException}.
+ *
+ * <h2>Errors</h2>
+ * A task, timer or channel callback that throws is reported through {@link System.Logger} and the
+ * optional {@link ErrorHandler}; the loop keeps running. Only a {@link VirtualMachineError} other
+ * than {@link StackOverflowError} ends the loop.
+ */
+public final class EventLoop implements Agent, Executor, AutoCloseable {
+    /** How an idle loop waits. */
+    public enum WaitMode {
+        /** Block in {@code select} until I/O, a timer deadline or a wake-up. */
+        BLOCKING,
+        /** Poll with {@code selectNow} and idle with an {@link IdleStrategy}; never sleeps in the kernel. */
+        SPINNING
+    }
+
+    /** Receives what a task, timer or callback threw, on the loop thread. */
+    @FunctionalInterface
+    public interface ErrorHandler {
+        void onError(EventLoop loop, Throwable error);
+    }
+
+    /** Construction options; a plain mutable holder, read once by the constructor. */
+    public static final class Options {
+        private WaitMode waitMode = WaitMode.BLOCKING;
+        private IdleStrategy idleStrategy;
+        private int taskQueueCapacity = 8192;
+        private ErrorHandler errorHandler;
+        private String name;
+        private boolean bindOnStart;
+
+        public static Options blocking() {
+            return new Options();
+        }
+
+        /** Spinning mode with the given idle strategy (one instance per loop: strategies keep state). */
+        public static Options spinning(IdleStrategy idle) {
+            Options o = new Options();
+            o.waitMode = WaitMode.SPINNING;
+            o.idleStrategy = Objects.requireNonNull(idle, "idle");
+            return o;
+        }
+
+        public Options waitMode(WaitMode mode) {
+            this.waitMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        public Options idleStrategy(IdleStrategy idle) {
+            this.idleStrategy = idle;
+            return this;
+        }
+
+        /** Capacity of the cross-thread task queue; rounded up to a power of two by Agrona. */
+        public Options taskQueueCapacity(int capacity) {
+            if (capacity < 2) {
+                throw new IllegalArgumentException("taskQueueCapacity must be >= 2: " + capacity);
+            }
+            this.taskQueueCapacity = capacity;
+            return this;
+        }
+
+        public Options errorHandler(ErrorHandler handler) {
+            this.errorHandler = handler;
+            return this;
+        }
+
+        public Options name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** Bind the loop to the first thread that runs it instead of the creating thread. */
+        public Options bindOnStart() {
+            this.bindOnStart = true;
+            return this;
+        }
+
+        WaitMode waitMode() {
+            return waitMode;
+        }
+
+        IdleStrategy idleStrategy() {
+            return idleStrategy;
+        }
+
+        int taskQueueCapacity() {
+            return taskQueueCapacity;
+        }
+
+        ErrorHandler errorHandler() {
+            return errorHandler;
+        }
+
+        String name() {
+            return name;
+        }
+
+        /** A copy, so one Options can configure many loops (each gets its own idle strategy state). */
+        Options copy() {
+            Options o = new Options();
+            o.waitMode = waitMode;
+            o.idleStrategy = idleStrategy;
+            o.taskQueueCapacity = taskQueueCapacity;
+            o.errorHandler = errorHandler;
+            o.name = name;
+            o.bindOnStart = bindOnStart;
+            return o;
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+    private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
+    static final long MAX_POLL_MS = 10_000;
+
+    private static final int NOT_STARTED = 0;
+    private static final int RUNNING = 1;
+    private static final int TERMINATED = 2;
+    private static final int AWAKE = 0;
+    private static final int SLEEPING = 1;
+
+    private static final VarHandle WAKE_STATE;
+    private static final VarHandle SUBMITTERS;
+    private static final VarHandle WAKEUPS;
+    private static final VarHandle NEXT_TIMER_ID;
+
+    static {
+        AgronaAccess.check();
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WAKE_STATE = l.findVarHandle(EventLoop.class, "wakeState", int.class);
+            SUBMITTERS = l.findVarHandle(EventLoop.class, "submitters", int.class);
+            WAKEUPS = l.findVarHandle(EventLoop.class, "wakeups", long.class);
+            NEXT_TIMER_ID = l.findVarHandle(EventLoop.class, "nextTimerId", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final WaitMode waitMode;
+    private final IdleStrategy idleStrategy;
+    private final ErrorHandler errorHandler;
+    private final Poller poller;
+    private final TimerQueue timers = new TimerQueue(64);
+    private final ManyToOneConcurrentArrayQueue<Runnable> tasks;
+    private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
+    private final Consumer<Runnable> taskRunner = this::runTask;
+
+    private volatile Thread owner;
+    private volatile int lifecycle = NOT_STARTED;
+    private volatile boolean quit;
+    private volatile boolean closed;
+    private volatile int wakeState = AWAKE;
+    private volatile int submitters;
+    private volatile long wakeups;
+    private volatile long nextTimerId = 1;
+    private long iterations;
+    private boolean finalDrain;
+
+    /** A blocking-mode loop bound to the calling thread. */
+    public EventLoop() {
+        this(Options.blocking());
+    }
+
+    public EventLoop(Options options) {
+        Objects.requireNonNull(options, "options");
+        this.waitMode = options.waitMode();
+        this.idleStrategy = options.idleStrategy() != null ? options.idleStrategy() : new BusySpinIdleStrategy();
+        this.errorHandler = options.errorHandler();
+        this.tasks = new ManyToOneConcurrentArrayQueue<>(options.taskQueueCapacity());
+        this.name = options.name() != null ? options.name() : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
+        if (!options.bindOnStart) {
+            bindToCurrentThread();
+        }
+        this.poller = new Poller();
+    }
+
+    /** The loop bound to the calling thread, or null. */
+    public static EventLoop current() {
+        return CURRENT.get();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public WaitMode waitMode() {
+        return waitMode;
+    }
+
+    private void bindToCurrentThread() {
+        Thread t = Thread.currentThread();
+        EventLoop existing = CURRENT.get();
+        if (existing != null && existing != this) {
+            throw new IllegalStateException("thread '" + t.getName() + "' already owns " + existing.name
+                    + "; one loop per thread (close it first)");
+        }
+        CURRENT.set(this);
+        owner = t;
+    }
+
+    private void bindIfUnbound() {
+        if (owner == null) {
+            bindToCurrentThread();
+        } else {
+            assertInLoopThread();
+        }
+    }
+
+    // ------------------------------------------------------------------ running
+
+    /**
+     * Runs until {@link #quit()} (which may have been called already: quit is sticky). Loop thread
+     * only; runs once. On return the loop is terminated; {@link #close()} releases the selector.
+     */
+    public void loop() {
+        bindIfUnbound();
+        start();
+        try {
+            if (waitMode == WaitMode.SPINNING) {
+                IdleStrategy idle = idleStrategy;
+                idle.reset();
+                while (!quit) {
+                    idle.idle(iterate(false));
+                }
+            } else {
+                while (!quit) {
+                    iterate(true);
+                }
+            }
+        } finally {
+            terminate();
+        }
+    }
+
+    /** Requests the loop to end after its current iteration. Any thread, any state; sticky. */
+    public void quit() {
+        quit = true;
+        if (!isInLoopThread()) {
+            wakeIfSleeping();
+        }
+    }
+
+    public boolean isQuitRequested() {
+        return quit;
+    }
+
+    /** True once the loop has stopped running (and refuses tasks). */
+    public boolean isTerminated() {
+        return lifecycle == TERMINATED;
+    }
+
+    /** Agrona {@link Agent}: binds the loop to the agent's thread. */
+    @Override
+    public void onStart() {
+        bindIfUnbound();
+        start();
+    }
+
+    /**
+     * Agrona {@link Agent}: one non-blocking iteration (poll, timers, tasks) on the caller's thread,
+     * returning the amount of work done. After {@link #quit()} it ends the loop and throws
+     * {@link AgentTerminationException}, which stops an {@code AgentRunner}.
+     */
+    @Override
+    public int doWork() {
+        if (lifecycle != RUNNING) {
+            onStart();
+        }
+        if (quit) {
+            terminate();
+            throw new AgentTerminationException("event loop " + name + " quit");
+        }
+        return iterate(false);
+    }
+
+    /** Agrona {@link Agent}: ends the loop if still running and closes it. */
+    @Override
+    public void onClose() {
+        if (lifecycle == RUNNING) {
+            terminate();
+        }
+        close();
+    }
+
+    @Override
+    public String roleName() {
+        return name;
+    }
+
+    private void start() {
+        if (lifecycle != NOT_STARTED) {
+            throw new IllegalStateException("event loop " + name + " has already run; a loop runs once");
+        }
+        if (closed) {
+            throw new IllegalStateException("event loop " + name + " is closed");
+        }
+        lifecycle = RUNNING;
+    }
+
+    /** One iteration; returns the number of events, timers and tasks handled. */
+    private int iterate(boolean mayBlock) {
+        int work;
+        try {
+            if (mayBlock) {
+                work = blockingPoll();
+            } else {
+                work = poller.pollNow();
+            }
+        } catch (IOException e) {
+            reportError(e);
+            work = 0;
+        }
+        iterations++;
+        if (timers.size() > 0) {
+            work += timers.expire(System.nanoTime(), this);
+        }
+        work += drainTasks();
+        return work;
+    }
+
+    private int blockingPoll() throws IOException {
+        if (hasPendingTasks()) {
+            return poller.pollNow();
+        }
+        long timeoutMs = MAX_POLL_MS;
+        long deadline = timers.nextDeadline();
+        if (deadline != Long.MAX_VALUE) {
+            long delayNs = deadline - System.nanoTime();
+            if (delayNs <= 0) {
+                return poller.pollNow();
+            }
+            timeoutMs = Math.min(MAX_POLL_MS, (delayNs + 999_999) / 1_000_000);
+        }
+        // Publish "asleep" before the last look at the queue; a producer offers and then reads
+        // the state, so one of the two always sees the other (both are volatile accesses).
+        wakeState = SLEEPING;
+        if (hasPendingTasks() || quit) {
+            wakeState = AWAKE;
+            return poller.pollNow();
+        }
+        try {
+            return poller.poll(timeoutMs);
+        } finally {
+            wakeState = AWAKE;
+        }
+    }
+
+    private boolean hasPendingTasks() {
+        return !tasks.isEmpty() || !overflow.isEmpty();
+    }
+
+    private int drainTasks() {
+        int n = 0;
+        if (!tasks.isEmpty()) {
+            n = tasks.drain(taskRunner, tasks.size());
+        }
+        int extra = overflow.size();
+        for (int i = 0; i < extra; i++) {
+            runTask(overflow.poll());
+        }
+        return n + extra;
+    }
+
+    private void terminate() {
+        if (lifecycle == TERMINATED) {
+            return;
+        }
+        lifecycle = TERMINATED;
+        // Every task accepted before producers could see TERMINATED still runs, exactly once.
+        finalDrain = true;
+        try {
+            while (submitters != 0 || hasPendingTasks()) {
+                if (drainTasks() == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        } finally {
+            finalDrain = false;
+        }
+        timers.clear();
+    }
+
+    /**
+     * Releases the selector and unbinds the thread (which may then create another loop). Loop
+     * thread only, when the loop is not running (never started, or {@link #loop()} returned).
+     * Sockets still registered are not closed: stop servers and clients first.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (owner != null) {
+            assertInLoopThread();
+        }
+        if (lifecycle == RUNNING) {
+            throw new IllegalStateException("event loop " + name + " is running; quit() it first");
+        }
+        if (lifecycle == NOT_STARTED) {
+            terminate();
+        }
+        closed = true;
+        try {
+            poller.close();
+        } catch (IOException e) {
+            reportError(e);
+        }
+        if (owner != null && CURRENT.get() == this) {
+            CURRENT.remove();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ tasks
+
+    public boolean isInLoopThread() {
+        return Thread.currentThread() == owner;
+    }
+
+    /** Throws {@link IllegalStateException} naming both threads when not called on the loop thread. */
+    public void assertInLoopThread() {
+        Thread t = Thread.currentThread();
+        if (t != owner) {
+            throw wrongThread(t);
+        }
+    }
+
+    private IllegalStateException wrongThread(Thread caller) {
+        Thread o = owner;
+        return new IllegalStateException("event loop " + name + " is owned by thread '"
+                + (o == null ? "<not bound yet>" : o.getName()) + "' but was called from thread '"
+                + caller.getName() + "'");
+    }
+
+    /** Runs {@code task} now if called on the loop thread, else queues it. */
+    public void runInLoop(Runnable task) {
+        if (isInLoopThread()) {
+            task.run();
+        } else {
+            queueInLoop(task);
+        }
+    }
+
+    /** Same as {@link #runInLoop(Runnable)}. */
+    @Override
+    public void execute(Runnable task) {
+        runInLoop(task);
+    }
+
+    /** Queues {@code task} to run on the loop thread in a later drain. See the class comment for the full-queue policy. */
+    public void queueInLoop(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (isInLoopThread()) {
+            if (lifecycle == TERMINATED && !finalDrain) {
+                throw rejected();
+            }
+            if (!overflow.isEmpty() || !tasks.offer(task)) {
+                overflow.addLast(task);
+            }
+            return;
+        }
+        SUBMITTERS.getAndAdd(this, 1);
+        try {
+            if (lifecycle == TERMINATED) {
+                throw rejected();
+            }
+            while (!tasks.offer(task)) {
+                wakeIfSleeping();
+                Thread.yield();
+                if (lifecycle == TERMINATED) {
+                    throw rejected();
+                }
+            }
+        } finally {
+            SUBMITTERS.getAndAdd(this, -1);
+        }
+        wakeIfSleeping();
+    }
+
+    private RejectedExecutionException rejected() {
+        return new RejectedExecutionException("event loop " + name + " has terminated; task refused");
+    }
+
+    private void wakeIfSleeping() {
+        if (wakeState == SLEEPING && WAKE_STATE.compareAndSet(this, SLEEPING, AWAKE)) {
+            WAKEUPS.getAndAdd(this, 1L);
+            poller.wakeup();
+        }
+    }
+
+    /** Number of tasks waiting (approximate when read from another thread). */
+    public int queueSize() {
+        return tasks.size() + (isInLoopThread() ? overflow.size() : 0);
+    }
+
+    /** How many times a producer paid a {@code Selector.wakeup()}. */
+    public long wakeupCount() {
+        return wakeups;
+    }
+
+    /** Iterations so far (a plain read: exact on the loop thread, approximate elsewhere). */
+    public long iterations() {
+        return iterations;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    /**
+     * Runs {@code task} once at {@code deadlineNanos} ({@link System#nanoTime()} base). Any thread.
+     * Returns the timer id for {@link #cancel(long)}. Called on the loop thread nothing is
+     * allocated; from another thread one small command object is.
+     */
+    public long runAt(long deadlineNanos, Runnable task) {
+        return schedule(deadlineNanos, 0, task);
+    }
+
+    /** Runs {@code task} once after {@code delay}. */
+    public long runAfter(long delay, TimeUnit unit, Runnable task) {
+        return schedule(System.nanoTime() + unit.toNanos(Math.max(0, delay)), 0, task);
+    }
+
+    /** Runs {@code task} every {@code period} at a fixed rate (no cumulative drift), first after one period. */
+    public long runEvery(long period, TimeUnit unit, Runnable task) {
+        long p = positive(unit.toNanos(period));
+        return schedule(System.nanoTime() + p, p, task);
+    }
+
+    /** Runs {@code task} every {@code delay} measured from the end of the previous run, first after one delay. */
+    public long runWithFixedDelay(long delay, TimeUnit unit, Runnable task) {
+        long p = positive(unit.toNanos(delay));
+        return schedule(System.nanoTime() + p, -p, task);
+    }
+
+    private static long positive(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("period must be > 0");
+        }
+        return nanos;
+    }
+
+    private long schedule(long deadline, long period, Runnable task) {
+        Objects.requireNonNull(task, "task");
+        long id = (long) NEXT_TIMER_ID.getAndAdd(this, 1L);
+        if (isInLoopThread()) {
+            timers.schedule(id, deadline, period, task);
+        } else {
+            queueInLoop(new TimerCommand(this, id, deadline, period, task));
+        }
+        return id;
+    }
+
+    /**
+     * Cancels a timer. Any thread. On the loop thread the effect is immediate: the timer does not
+     * run (again), even when it is due in the same expiry pass, and a repeating timer cancelled
+     * from its own callback is not re-armed. From another thread the cancel is queued behind
+     * everything that thread queued before (its own schedule included), so a timer that has not
+     * fired yet when the cancel reaches the loop never fires. Unknown or spent ids are ignored.
+     */
+    public void cancel(long timerId) {
+        if (isInLoopThread()) {
+            timers.cancel(timerId);
+        } else {
+            queueInLoop(new TimerCommand(this, timerId, 0, 0, null));
+        }
+    }
+
+    /** Timers pending, loop thread only. */
+    int pendingTimers() {
+        return timers.size();
+    }
+
+    private static final class TimerCommand implements Runnable {
+        private final EventLoop loop;
+        private final long id;
+        private final long deadline;
+        private final long period;
+        private final Runnable task;
+
+        TimerCommand(EventLoop loop, long id, long deadline, long period, Runnable task) {
+            this.loop = loop;
+            this.id = id;
+            this.deadline = deadline;
+            this.period = period;
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            if (task == null) {
+                loop.timers.cancel(id);
+            } else {
+                loop.timers.schedule(id, deadline, period, task);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    void runTask(Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
+            reportError(t);
+        }
+    }
+
+    /** Reports an error on the loop thread: logs it and passes it to the handler, if any. */
+    void reportError(Throwable t) {
+        LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": uncaught error", t);
+        ErrorHandler h = errorHandler;
+        if (h != null) {
+            try {
+                h.onError(this, t);
+            } catch (Throwable t2) {
+                rethrowIfFatal(t2);
+                LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": error handler threw", t2);
+            }
+        }
+    }
+
+    static void rethrowIfFatal(Throwable t) {
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+            throw (VirtualMachineError) t;
+        }
+    }
+
+    Poller poller() {
+        return poller;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
