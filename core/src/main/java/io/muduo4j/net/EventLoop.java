@@ -198,6 +198,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks;
     private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
     private final Consumer<Runnable> taskRunner = this::runTask;
+    private final BufferPool buffers = new BufferPool();
 
     private volatile Thread owner;
     private volatile int lifecycle = NOT_STARTED;
@@ -684,6 +685,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     Poller poller() {
         return poller;
+    }
+
+    /** Connection buffers and read scratch of this loop; loop thread only. */
+    BufferPool buffers() {
+        return buffers;
     }
 
     @Override

@@ -1,0 +1,11 @@
+package io.muduo4j.net;
+
+/**
+ * Called on the client's loop when a connect attempt fails: the cause, the attempt number (from 1)
+ * and the delay before the next attempt in milliseconds, or -1 when no further attempt will be made
+ * (a fatal error, the attempt limit, or the client was stopped).
+ */
+@FunctionalInterface
+public interface ConnectFailedCallback {
+    void onConnectFailed(Throwable cause, int attempt, long nextDelayMs);
+}

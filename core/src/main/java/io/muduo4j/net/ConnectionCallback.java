@@ -1,0 +1,10 @@
+package io.muduo4j.net;
+
+/**
+ * Called on the connection's loop when a connection comes up ({@link TcpConnection#connected()}
+ * is true) and once more when it goes down (false; {@link TcpConnection#closeCause()} tells why).
+ */
+@FunctionalInterface
+public interface ConnectionCallback {
+    void onConnection(TcpConnection conn);
+}

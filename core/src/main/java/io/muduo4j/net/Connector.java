@@ -1,0 +1,340 @@
+package io.muduo4j.net;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Non-blocking connect with retry, for {@link TcpClient}. muduo's {@code Connector}, with its holes
+ * closed: a connect timeout, a failure callback, jitter, an attempt limit, and {@link #stop()}
+ * cancelling the pending retry timer.
+ *
+ * <p>States {@link State#DISCONNECTED} → {@link State#CONNECTING} → {@link State#CONNECTED}, loop
+ * thread only. An attempt that connects at once (common on loopback) and one that completes later
+ * on {@code OP_CONNECT} end in the same {@link #established()} path: self-connect check (local
+ * address equal to the peer's, possible when the target is a free local port in the ephemeral
+ * range), then the socket and its registered {@link Channel} are handed to the new-connection
+ * handler, which takes the registration over.
+ *
+ * <p>Errors: refused, unreachable, address not available, timeout, interrupted, self-connect and
+ * running out of descriptors are transient and retried after a delay growing from
+ * {@code initialDelayMs}, doubling up to {@code maxDelayMs}, optionally jittered; an unresolved or
+ * unsupported address or a permission error is fatal: reported, no retry. Nothing is allocated of
+ * the connector's own per attempt: the channel object and the tasks are reused.
+ *
+ * <p>{@link #start()} and {@link #stop()} may be called from any thread; everything else is loop
+ * thread only.
+ */
+final class Connector {
+    enum State { DISCONNECTED, CONNECTING, CONNECTED }
+
+    interface NewConnectionHandler {
+        void onConnected(SocketChannel socket, Channel channel);
+    }
+
+    private final EventLoop loop;
+    private final InetSocketAddress serverAddress;
+    private final Channel channel;
+    private final NewConnectionHandler handler;
+    private final Runnable startTask = this::startInLoop;
+    private final Runnable stopTask = this::stopInLoop;
+    private final Runnable timeoutTask = this::onTimeout;
+
+    private volatile boolean connect;
+    private State state = State.DISCONNECTED;
+    private SocketChannel socket;
+    private long retryTimer;
+    private long timeoutTimer;
+    private int attempt;
+    private long delayMs;
+
+    // settings (setup; read on the loop)
+    private volatile long initialDelayMs = 500;
+    private volatile long maxDelayMs = 30_000;
+    private volatile long connectTimeoutMs = 30_000;
+    private volatile double jitter;
+    private volatile int maxAttempts;
+    private volatile ConnectFailedCallback failedCallback;
+
+    Connector(EventLoop loop, InetSocketAddress serverAddress, NewConnectionHandler handler) {
+        this.loop = loop;
+        this.serverAddress = serverAddress;
+        this.handler = handler;
+        this.channel = new Channel(loop);
+        this.channel.setWriteCallback(this::handleWrite);
+        this.delayMs = initialDelayMs;
+    }
+
+    void setRetryDelays(long initialMs, long maxMs) {
+        if (initialMs <= 0 || maxMs < initialMs) {
+            throw new IllegalArgumentException("need 0 < initial <= max: " + initialMs + ", " + maxMs);
+        }
+        this.initialDelayMs = initialMs;
+        this.maxDelayMs = maxMs;
+        this.delayMs = initialMs;
+    }
+
+    /** 0 disables the timeout. */
+    void setConnectTimeoutMs(long ms) {
+        if (ms < 0) {
+            throw new IllegalArgumentException("timeout must be >= 0");
+        }
+        this.connectTimeoutMs = ms;
+    }
+
+    /** Each delay is multiplied by a random factor in [1 - fraction, 1]. */
+    void setJitter(double fraction) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("jitter must be in [0, 1]: " + fraction);
+        }
+        this.jitter = fraction;
+    }
+
+    /** 0 means unlimited. */
+    void setMaxAttempts(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("max attempts must be >= 0");
+        }
+        this.maxAttempts = n;
+    }
+
+    void setConnectFailedCallback(ConnectFailedCallback cb) {
+        this.failedCallback = cb;
+    }
+
+    InetSocketAddress serverAddress() {
+        return serverAddress;
+    }
+
+    State state() {
+        return state;
+    }
+
+    int attempt() {
+        return attempt;
+    }
+
+    boolean retryPending() {
+        return retryTimer != 0;
+    }
+
+    /** Starts connecting. Any thread. */
+    void start() {
+        connect = true;
+        loop.runInLoop(startTask);
+    }
+
+    /** Stops: cancels a pending retry, closes an attempt in progress. Any thread. */
+    void stop() {
+        connect = false;
+        loop.runInLoop(stopTask);
+    }
+
+    /** After an established connection dropped: reconnect at once with the delay reset. Loop thread. */
+    void restart() {
+        loop.assertInLoopThread();
+        state = State.DISCONNECTED;
+        delayMs = initialDelayMs;
+        attempt = 0;
+        connect = true;
+        startInLoop();
+    }
+
+    private void startInLoop() {
+        loop.assertInLoopThread();
+        if (state != State.DISCONNECTED || !connect) {
+            return; // already connecting or connected, or stopped meanwhile
+        }
+        cancelRetry();
+        connectOnce();
+    }
+
+    private void connectOnce() {
+        attempt++;
+        SocketChannel s;
+        try {
+            s = SocketChannel.open();
+        } catch (IOException e) {
+            retry(e); // descriptors exhausted, most likely: transient
+            return;
+        }
+        socket = s;
+        boolean connectedAtOnce;
+        try {
+            s.configureBlocking(false);
+            connectedAtOnce = s.connect(serverAddress);
+        } catch (UnresolvedAddressException | UnsupportedAddressTypeException | SecurityException e) {
+            fail(e);
+            return;
+        } catch (IOException e) {
+            if (isFatal(e)) {
+                fail(e);
+            } else {
+                retry(e);
+            }
+            return;
+        }
+        state = State.CONNECTING;
+        channel.reset(s);
+        if (connectedAtOnce) {
+            established();
+            return;
+        }
+        channel.enableConnecting();
+        long t = connectTimeoutMs;
+        if (t > 0) {
+            timeoutTimer = loop.runAfter(t, TimeUnit.MILLISECONDS, timeoutTask);
+        }
+    }
+
+    private void handleWrite() {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        try {
+            if (!socket.finishConnect()) {
+                return; // spurious readiness
+            }
+        } catch (IOException e) {
+            retry(e);
+            return;
+        }
+        established();
+    }
+
+    private void established() {
+        cancelTimeout();
+        channel.disableAll();
+        boolean self;
+        try {
+            self = socket.getLocalAddress().equals(socket.getRemoteAddress());
+        } catch (IOException e) {
+            retry(e);
+            return;
+        }
+        if (self) {
+            retry(new ConnectException("self-connect to " + serverAddress + " (no listener on that ephemeral port)"));
+            return;
+        }
+        state = State.CONNECTED;
+        SocketChannel s = socket;
+        socket = null;
+        if (connect) {
+            handler.onConnected(s, channel);
+        } else {
+            channel.detach();
+            Acceptor.closeQuietly(s);
+        }
+    }
+
+    private void onTimeout() {
+        timeoutTimer = 0;
+        if (state == State.CONNECTING) {
+            retry(new SocketTimeoutException("connect to " + serverAddress + " timed out after " + connectTimeoutMs + " ms"));
+        }
+    }
+
+    /** Closes the attempt and schedules the next one, if the client still wants it. */
+    private void retry(Throwable cause) {
+        closeAttempt();
+        ConnectFailedCallback cb = failedCallback;
+        int limit = maxAttempts;
+        if (connect && (limit == 0 || attempt < limit)) {
+            long d = delayMs;
+            double j = jitter;
+            if (j > 0) {
+                d = Math.max(1, (long) (d * (1 - j * ThreadLocalRandom.current().nextDouble())));
+            }
+            retryTimer = loop.runAfter(d, TimeUnit.MILLISECONDS, startTask);
+            delayMs = Math.min(delayMs * 2, maxDelayMs);
+            if (cb != null) {
+                cb.onConnectFailed(cause, attempt, d);
+            }
+        } else {
+            if (cb != null) {
+                cb.onConnectFailed(cause, attempt, -1);
+            }
+        }
+    }
+
+    private void fail(Throwable cause) {
+        closeAttempt();
+        connect = false;
+        ConnectFailedCallback cb = failedCallback;
+        if (cb != null) {
+            cb.onConnectFailed(cause, attempt, -1);
+        }
+    }
+
+    private void closeAttempt() {
+        cancelTimeout();
+        if (socket != null) {
+            channel.detach();
+            Acceptor.closeQuietly(socket);
+            socket = null;
+        }
+        state = State.DISCONNECTED;
+    }
+
+    private void stopInLoop() {
+        cancelRetry();
+        if (state == State.CONNECTING) {
+            closeAttempt();
+        }
+    }
+
+    private void cancelRetry() {
+        if (retryTimer != 0) {
+            loop.cancel(retryTimer);
+            retryTimer = 0;
+        }
+    }
+
+    private void cancelTimeout() {
+        if (timeoutTimer != 0) {
+            loop.cancel(timeoutTimer);
+            timeoutTimer = 0;
+        }
+    }
+
+    /** The connection was handed on and has since closed: ready for {@link #restart()} or {@link #start()}. */
+    void connectionClosed() {
+        loop.assertInLoopThread();
+        if (state == State.CONNECTED) {
+            state = State.DISCONNECTED;
+        }
+    }
+
+    /** Closes an attempt in progress from outside the loop (the loop has ended). */
+    void closeOffLoop() {
+        connect = false;
+        SocketChannel s = socket;
+        if (s != null) {
+            Acceptor.closeQuietly(s);
+        }
+    }
+
+    /** Permission and address errors cannot get better by retrying. */
+    static boolean isFatal(IOException e) {
+        if (e instanceof ConnectException || e instanceof NoRouteToHostException
+                || e instanceof PortUnreachableException || e instanceof SocketTimeoutException) {
+            return false;
+        }
+        String m = e.getMessage();
+        if (m == null) {
+            return false;
+        }
+        return e instanceof SocketException
+                && (m.contains("Permission denied") || m.contains("Operation not permitted")
+                    || m.contains("Protocol family unavailable") || m.contains("Address family not supported"));
+    }
+}

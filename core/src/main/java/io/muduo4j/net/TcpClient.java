@@ -1,0 +1,260 @@
+package io.muduo4j.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A TCP client: a {@link Connector} and at most one {@link TcpConnection}, both on one loop.
+ * muduo's {@code TcpClient}.
+ *
+ * <p><b>Threading:</b> set callbacks and options before {@link #connect()}. {@link #connect()},
+ * {@link #disconnect()}, {@link #stop()}, {@link #close()} and {@link #connection()} may be called
+ * from any thread. The connection is established on the client's loop thread and all callbacks
+ * run there.
+ *
+ * <p>Failed connect attempts are retried by the connector (see its settings; the
+ * {@link ConnectFailedCallback} reports every failure). {@link #enableRetry(boolean)} decides
+ * something else: whether to reconnect after an <em>established</em> connection closes. After a
+ * connection closed without retry, {@link #connect()} connects anew with the same client.
+ *
+ * <p>{@link #close()} ends the client in any state (connecting, connected, waiting to retry): it
+ * is idempotent and asynchronous, and its future completes once no socket of the client is open
+ * and no timer of it is pending. A closed client cannot connect again.
+ */
+public final class TcpClient {
+    private static final AtomicLong NEXT_ID = new AtomicLong(1);
+
+    private final EventLoop loop;
+    private final String name;
+    private final Connector connector;
+    private final ConnectionOptions options = new ConnectionOptions();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final ConnectionCallback removeConnection = this::removeConnection;
+    private final Runnable closeTask = this::closeInLoop;
+    private final Runnable completeClose = () -> closed.complete(null);
+
+    private volatile boolean retry;
+    private volatile boolean wantConnect;
+    private volatile boolean closing;
+    private volatile TcpConnection connection;
+
+    public TcpClient(EventLoop loop, InetSocketAddress serverAddress, String name) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.name = Objects.requireNonNull(name, "name");
+        this.connector = new Connector(loop, Objects.requireNonNull(serverAddress, "serverAddress"), this::newConnection);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public InetSocketAddress serverAddress() {
+        return connector.serverAddress();
+    }
+
+    public void setConnectionCallback(ConnectionCallback cb) {
+        options.connectionCallback = cb;
+    }
+
+    public void setMessageCallback(MessageCallback cb) {
+        options.messageCallback = cb;
+    }
+
+    public void setWriteCompleteCallback(WriteCompleteCallback cb) {
+        options.writeCompleteCallback = cb;
+    }
+
+    public void setHighWaterMarkCallback(HighWaterMarkCallback cb, long mark) {
+        options.highWaterMarkCallback = cb;
+        options.highWaterMark = mark;
+    }
+
+    public void setLowWaterMarkCallback(ConnectionCallback cb, long mark) {
+        options.lowWaterMarkCallback = cb;
+        options.lowWaterMark = mark;
+    }
+
+    public void setAllowHalfClosure(boolean allow, ConnectionCallback cb) {
+        options.allowHalfClosure = allow;
+        options.halfCloseCallback = cb;
+    }
+
+    public void setInputLimit(int bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("input limit must be > 0");
+        }
+        options.inputLimit = bytes;
+    }
+
+    /** TCP_NODELAY on the connection (default on). */
+    public void setTcpNoDelay(boolean on) {
+        options.tcpNoDelay = on;
+    }
+
+    public void setKeepAlive(boolean on) {
+        options.keepAlive = on;
+    }
+
+    /** Told of every failed connect attempt. */
+    public void setConnectFailedCallback(ConnectFailedCallback cb) {
+        connector.setConnectFailedCallback(cb);
+    }
+
+    /** Back-off between failed attempts: from {@code initialMs} doubling to {@code maxMs} (500 ms and 30 s by default). */
+    public void setRetryDelays(long initialMs, long maxMs) {
+        connector.setRetryDelays(initialMs, maxMs);
+    }
+
+    /** An attempt not completed in this time is closed and retried; 0 disables (default 30 s). */
+    public void setConnectTimeoutMs(long ms) {
+        connector.setConnectTimeoutMs(ms);
+    }
+
+    /** Randomises each retry delay down by up to this fraction (0 = none, the default). */
+    public void setRetryJitter(double fraction) {
+        connector.setJitter(fraction);
+    }
+
+    /** Gives up after this many failed attempts in a row (0 = never, the default). */
+    public void setMaxAttempts(int n) {
+        connector.setMaxAttempts(n);
+    }
+
+    /** Reconnect after an established connection closes. */
+    public void enableRetry(boolean on) {
+        this.retry = on;
+    }
+
+    public boolean retryEnabled() {
+        return retry;
+    }
+
+    /** The current connection, or null. */
+    public TcpConnection connection() {
+        return connection;
+    }
+
+    /** Starts connecting. Any thread. Throws {@link IllegalStateException} once closed. */
+    public void connect() {
+        if (closing) {
+            throw new IllegalStateException("client " + name + " is closed");
+        }
+        wantConnect = true;
+        connector.start();
+    }
+
+    /** Half-closes the current connection (after its output drains) and does not reconnect. Any thread. */
+    public void disconnect() {
+        wantConnect = false;
+        TcpConnection c = connection;
+        if (c != null) {
+            c.shutdown();
+        }
+    }
+
+    /** Stops connecting (cancels a pending retry, closes an attempt in progress); leaves an established connection alone. Any thread. */
+    public void stop() {
+        wantConnect = false;
+        connector.stop();
+    }
+
+    /**
+     * Closes the client in any state; see the class comment. Any thread; idempotent; returns the
+     * same future each time.
+     */
+    public CompletableFuture<Void> close() {
+        if (closing) {
+            return closed;
+        }
+        closing = true;
+        wantConnect = false;
+        try {
+            connector.stop();
+            loop.runInLoop(closeTask);
+        } catch (RejectedExecutionException e) {
+            // The loop has ended: nothing will run there again, so close what is left from here.
+            TcpConnection c = connection;
+            if (c != null) {
+                Acceptor.closeQuietly(c.socketForOwner());
+            }
+            connector.closeOffLoop();
+            closed.complete(null);
+        }
+        return closed;
+    }
+
+    public boolean isClosed() {
+        return closed.isDone();
+    }
+
+    private void closeInLoop() {
+        TcpConnection c = connection;
+        if (c != null) {
+            c.forceClose(); // removeConnection completes the future after the destroy
+        } else {
+            loop.queueInLoop(completeClose);
+        }
+    }
+
+    private void newConnection(SocketChannel socket, Channel connectorChannel) {
+        InetSocketAddress local;
+        InetSocketAddress peer;
+        try {
+            if (options.tcpNoDelay) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            if (options.keepAlive) {
+                socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            }
+            local = (InetSocketAddress) socket.getLocalAddress();
+            peer = (InetSocketAddress) socket.getRemoteAddress();
+        } catch (IOException e) {
+            connectorChannel.detach();
+            Acceptor.closeQuietly(socket);
+            connector.connectionClosed();
+            if (wantConnect && !closing) {
+                connector.restart();
+            }
+            return;
+        }
+        Channel ch = new Channel(loop);
+        connectorChannel.transferTo(ch);
+        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, socket, ch, local, peer);
+        conn.configure(options);
+        conn.setCloseCallback(removeConnection);
+        connection = conn;
+        conn.connectEstablished();
+        if (closing) {
+            conn.forceClose();
+        }
+    }
+
+    private void removeConnection(TcpConnection conn) {
+        loop.assertInLoopThread();
+        if (connection == conn) {
+            connection = null;
+        }
+        conn.destroyLater();
+        connector.connectionClosed();
+        if (closing) {
+            loop.queueInLoop(completeClose); // runs after the destroy queued above
+        } else if (retry && wantConnect) {
+            connector.restart();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TcpClient[" + name + " -> " + connector.serverAddress() + "]";
+    }
+}

@@ -1,0 +1,343 @@
+package io.muduo4j.net;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * A TCP server: an acceptor in the base loop, connections spread round-robin over an
+ * {@link EventLoopThreadPool} of I/O loops (or kept in the base loop with 0 threads). muduo's
+ * {@code TcpServer}.
+ *
+ * <p><b>Threading:</b> set callbacks and options before {@link #start()}. {@code start()} may be
+ * called from any thread and more than once; it binds and listens before it returns (a taken port
+ * fails it with {@link UncheckedIOException}), then registers the listener in the base loop,
+ * which must be running (or run later) for connections to be accepted. Each connection lives in
+ * one I/O loop; it is established there and all its callbacks run there. Each I/O loop keeps the
+ * registry of its own connections, so closing a connection never crosses threads.
+ *
+ * <p>{@link #stop()} closes the listener (the port is released), closes every connection (each
+ * gets its down callback) and stops the I/O threads; the returned future completes when all that
+ * is done. {@link #close()} waits for it.
+ */
+public final class TcpServer implements AutoCloseable {
+    private static final AtomicLong NEXT_ID = new AtomicLong(1);
+
+    private final EventLoop loop;
+    private final String name;
+    private final InetSocketAddress requestedAddress;
+    private final EventLoopThreadPool pool;
+    private final ConnectionOptions options = new ConnectionOptions();
+    private final AtomicInteger connectionCount = new AtomicInteger();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private boolean reusePort;
+    private int backlog = 1024;
+
+    private volatile boolean started;
+    private volatile boolean stopping;
+    private Acceptor acceptor;
+    private List<EventLoop> ioLoops;
+    private List<Long2ObjectHashMap<TcpConnection>> registries; // index-aligned with ioLoops; each loop-only
+    private int nextLoop;
+    private final ConnectionCallback removeConnection = this::removeConnection;
+    private final ConnectionCallback establishInIoLoop = this::establishInIoLoop;
+
+    public TcpServer(EventLoop loop, InetSocketAddress listenAddress, String name) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.requestedAddress = Objects.requireNonNull(listenAddress, "listenAddress");
+        this.name = Objects.requireNonNull(name, "name");
+        this.pool = new EventLoopThreadPool(loop, name + "-io-");
+        options.connectionCallback = null;
+        options.messageCallback = null;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public void setThreadNum(int n) {
+        checkNotStarted();
+        pool.setThreadNum(n);
+    }
+
+    /** Options for the I/O loops (wait mode etc.). */
+    public void setLoopOptions(EventLoop.Options o) {
+        checkNotStarted();
+        pool.setLoopOptions(o);
+    }
+
+    public void setReusePort(boolean on) {
+        checkNotStarted();
+        this.reusePort = on;
+    }
+
+    public void setBacklog(int backlog) {
+        checkNotStarted();
+        this.backlog = backlog;
+    }
+
+    public void setConnectionCallback(ConnectionCallback cb) {
+        options.connectionCallback = cb;
+    }
+
+    public void setMessageCallback(MessageCallback cb) {
+        options.messageCallback = cb;
+    }
+
+    public void setWriteCompleteCallback(WriteCompleteCallback cb) {
+        options.writeCompleteCallback = cb;
+    }
+
+    /** Called when a connection's queued output crosses {@code mark} bytes upwards. */
+    public void setHighWaterMarkCallback(HighWaterMarkCallback cb, long mark) {
+        options.highWaterMarkCallback = cb;
+        options.highWaterMark = mark;
+    }
+
+    /** Called when output that had crossed the high-water mark falls to {@code mark} bytes or fewer. */
+    public void setLowWaterMarkCallback(ConnectionCallback cb, long mark) {
+        options.lowWaterMarkCallback = cb;
+        options.lowWaterMark = mark;
+    }
+
+    /** Keep connections open after the peer's FIN (half-closure); {@code cb} is told when it arrives. */
+    public void setAllowHalfClosure(boolean allow, ConnectionCallback cb) {
+        options.allowHalfClosure = allow;
+        options.halfCloseCallback = cb;
+    }
+
+    /** Input buffer size past which a connection stops reading until the application consumes. */
+    public void setInputLimit(int bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("input limit must be > 0");
+        }
+        options.inputLimit = bytes;
+    }
+
+    /** TCP_NODELAY on accepted connections (default on). */
+    public void setTcpNoDelay(boolean on) {
+        options.tcpNoDelay = on;
+    }
+
+    public void setKeepAlive(boolean on) {
+        options.keepAlive = on;
+    }
+
+    private void checkNotStarted() {
+        if (started) {
+            throw new IllegalStateException("server " + name + " already started");
+        }
+    }
+
+    /** Binds, listens and starts the I/O threads. Any thread; idempotent. */
+    public void start() {
+        synchronized (this) {
+            if (started) {
+                return;
+            }
+            if (stopping) {
+                throw new IllegalStateException("server " + name + " was stopped");
+            }
+            acceptor = new Acceptor(loop, requestedAddress, reusePort, backlog, this::newConnection);
+            started = true;
+        }
+        loop.runInLoop(this::startInLoop);
+    }
+
+    private void startInLoop() {
+        if (stopping) {
+            return;
+        }
+        pool.start(null);
+        ioLoops = new ArrayList<>(pool.allLoops());
+        registries = new ArrayList<>(ioLoops.size());
+        for (int i = 0; i < ioLoops.size(); i++) {
+            registries.add(new Long2ObjectHashMap<>());
+        }
+        acceptor.listen();
+    }
+
+    public boolean isStarted() {
+        return started;
+    }
+
+    /** The bound address (the real port when 0 was asked for). After {@link #start()}. */
+    public InetSocketAddress listenAddress() {
+        Acceptor a = acceptor;
+        if (a == null) {
+            throw new IllegalStateException("server " + name + " not started");
+        }
+        return a.localAddress();
+    }
+
+    /** Connections currently open. Any thread. */
+    public int connectionCount() {
+        return connectionCount.get();
+    }
+
+    private void newConnection(SocketChannel socket) {
+        int index = nextLoop;
+        if (++nextLoop == ioLoops.size()) {
+            nextLoop = 0;
+        }
+        EventLoop ioLoop = ioLoops.get(index);
+        InetSocketAddress local;
+        InetSocketAddress peer;
+        try {
+            if (options.tcpNoDelay) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            if (options.keepAlive) {
+                socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            }
+            local = (InetSocketAddress) socket.getLocalAddress();
+            peer = (InetSocketAddress) socket.getRemoteAddress();
+        } catch (IOException e) {
+            Acceptor.closeQuietly(socket); // reset before we got to it
+            return;
+        }
+        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, socket, null, local, peer);
+        conn.configure(options);
+        conn.setCloseCallback(removeConnection);
+        conn.setContext(null);
+        connectionCount.incrementAndGet();
+        registerLater(conn, index);
+    }
+
+    private void registerLater(TcpConnection conn, int index) {
+        conn.ownerSlot = index;
+        conn.setEstablishHook(establishInIoLoop);
+        if (conn.loop().isInLoopThread()) {
+            establishInIoLoop(conn);
+        } else {
+            conn.establishLater();
+        }
+    }
+
+    /** Registers and establishes a new connection on its I/O loop (or drops it when stopping). */
+    private void establishInIoLoop(TcpConnection conn) {
+        if (stopping) {
+            connectionCount.decrementAndGet();
+            conn.connectDestroyed();
+            return;
+        }
+        registries.get(conn.ownerSlot).put(conn.id(), conn);
+        conn.connectEstablished();
+    }
+
+    /** The close hook of every connection: runs on its I/O loop. */
+    private void removeConnection(TcpConnection conn) {
+        registries.get(conn.ownerSlot).remove(conn.id());
+        connectionCount.decrementAndGet();
+        conn.destroyLater();
+    }
+
+    /** Asynchronous stop; see the class comment. Any thread; idempotent. */
+    public CompletableFuture<Void> stop() {
+        synchronized (this) {
+            if (stopping) {
+                return stopped;
+            }
+            stopping = true;
+            if (!started) {
+                stopped.complete(null);
+                return stopped;
+            }
+        }
+        try {
+            loop.runInLoop(this::stopInLoop);
+        } catch (RejectedExecutionException e) {
+            acceptor.closeOffLoop();
+            stopped.complete(null);
+        }
+        return stopped;
+    }
+
+    private void stopInLoop() {
+        acceptor.close();
+        if (ioLoops == null) {
+            stopped.complete(null); // never got to start the pool
+            return;
+        }
+        AtomicInteger remaining = new AtomicInteger(ioLoops.size());
+        for (int i = 0; i < ioLoops.size(); i++) {
+            Long2ObjectHashMap<TcpConnection> registry = registries.get(i);
+            EventLoop io = ioLoops.get(i);
+            Runnable closeAll = () -> {
+                List<TcpConnection> conns = new ArrayList<>(registry.values());
+                for (TcpConnection c : conns) {
+                    c.forceClose();
+                }
+                // Destroys were queued behind the forced closes; finish after them.
+                io.queueInLoop(() -> {
+                    if (remaining.decrementAndGet() == 0) {
+                        finishStop();
+                    }
+                });
+            };
+            try {
+                io.runInLoop(closeAll);
+            } catch (RejectedExecutionException e) {
+                if (remaining.decrementAndGet() == 0) {
+                    finishStop();
+                }
+            }
+        }
+    }
+
+    private void finishStop() {
+        // Joining I/O threads from one of them would deadlock: do it from a short-lived thread.
+        Thread t = new Thread(() -> {
+            try {
+                pool.close();
+                stopped.complete(null);
+            } catch (Throwable e) {
+                stopped.completeExceptionally(e);
+            }
+        }, name + "-stopper");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Stops and waits (at most 30 s). Must not be called on the base loop's thread while other
+     * work of that loop is needed to finish; from the base loop thread with 0 I/O threads it works
+     * in-line.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> f = stop();
+        if (loop.isInLoopThread() && !f.isDone()) {
+            throw new IllegalStateException("TcpServer.close() cannot wait on its base loop's thread; use stop()");
+        }
+        try {
+            f.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("server " + name + " did not stop cleanly", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TcpServer[" + name + "]";
+    }
+}

@@ -1,0 +1,7 @@
+package io.muduo4j.net;
+
+/** Called on the connection's loop when its output buffer has been written out completely. */
+@FunctionalInterface
+public interface WriteCompleteCallback {
+    void onWriteComplete(TcpConnection conn);
+}

@@ -1,0 +1,421 @@
+package io.muduo4j.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Netty 4.2 with the NIO ({@link NioIoHandler}) or native epoll ({@link EpollIoHandler}) transport,
+ * used the way its documentation and examples do: {@code MultiThreadIoEventLoopGroup}, the default
+ * (adaptive, pooled) allocator, {@code ctx.write} + {@code flush} on read-complete for the echo,
+ * {@code voidPromise()} writes on the hot paths.
+ */
+final class NettyPeer implements Peer {
+    enum Transport { NIO, EPOLL }
+
+    private final Transport transport;
+
+    NettyPeer(Transport transport) {
+        this.transport = transport;
+        if (transport == Transport.EPOLL) {
+            Epoll.ensureAvailability();
+        }
+    }
+
+    @Override
+    public String name() {
+        return transport == Transport.NIO ? "netty-nio" : "netty-epoll";
+    }
+
+    private IoHandlerFactory factory() {
+        return transport == Transport.NIO ? NioIoHandler.newFactory() : EpollIoHandler.newFactory();
+    }
+
+    private Class<? extends SocketChannel> channelClass() {
+        return transport == Transport.NIO ? NioSocketChannel.class : EpollSocketChannel.class;
+    }
+
+    private Class<? extends ServerChannel> serverChannelClass() {
+        return transport == Transport.NIO ? NioServerSocketChannel.class : EpollServerSocketChannel.class;
+    }
+
+    private EventLoopGroup group(int threads, String name) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory());
+    }
+
+    private Bootstrap clientBootstrap(EventLoopGroup group, ChannelHandler handler) {
+        return new Bootstrap().group(group).channel(channelClass())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(handler);
+    }
+
+    private static void shutdown(EventLoopGroup g) {
+        g.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static Channel connect(Bootstrap b, InetSocketAddress server) throws IOException {
+        ChannelFuture f = b.connect(server).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new IOException("connect to " + server + " failed", f.cause());
+        }
+        return f.channel();
+    }
+
+    // ------------------------------------------------------------------ server
+
+    /** Echoes every buffer back; flushes once per read burst. Shared by all child channels. */
+    @ChannelHandler.Sharable
+    static final class EchoHandler extends ChannelInboundHandlerAdapter {
+        static final EchoHandler INSTANCE = new EchoHandler();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg, ctx.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // typically "connection reset" from a client closing with SO_LINGER 0
+        }
+    }
+
+    @Override
+    public Server startServer(InetSocketAddress bind, int ioThreads) throws IOException {
+        EventLoopGroup boss = group(1, name() + "-server");
+        EventLoopGroup workers = ioThreads > 1 ? group(ioThreads, name() + "-server-io") : boss;
+        Channel ch;
+        try {
+            ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(serverChannelClass())
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(EchoHandler.INSTANCE);
+            ChannelFuture f = b.bind(bind).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                throw new IOException("bind " + bind + " failed: " + f.cause(), f.cause());
+            }
+            ch = f.channel();
+        } catch (IOException | RuntimeException e) {
+            shutdown(boss);
+            if (workers != boss) {
+                shutdown(workers);
+            }
+            throw e;
+        }
+        InetSocketAddress address = (InetSocketAddress) ch.localAddress();
+        return new Server() {
+            @Override
+            public InetSocketAddress address() {
+                return address;
+            }
+
+            @Override
+            public void close() {
+                ch.close().syncUninterruptibly();
+                if (workers != boss) {
+                    shutdown(workers);
+                }
+                shutdown(boss);
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    @ChannelHandler.Sharable
+    static final class ConnectProbeImpl extends ChannelInboundHandlerAdapter implements ConnectProbe {
+        private final EventLoopGroup group;
+        private final Bootstrap bootstrap;
+        private final InetSocketAddress server;
+        private volatile Channel active;
+
+        ConnectProbeImpl(NettyPeer peer, InetSocketAddress server) {
+            this.server = server;
+            this.group = peer.group(1, peer.name() + "-connect");
+            this.bootstrap = peer.clientBootstrap(group, this).option(ChannelOption.SO_LINGER, 0);
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            active = ctx.channel();
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+
+        @Override
+        public void connectOnce() throws IOException {
+            active = null;
+            ChannelFuture f = bootstrap.connect(server);
+            long deadline = Waits.deadline();
+            int spins = 0;
+            Channel ch;
+            while ((ch = active) == null) {
+                if (f.isDone() && !f.isSuccess()) {
+                    throw new IOException("connect to " + server + " failed", f.cause());
+                }
+                if ((++spins & 0xfff) == 0) {
+                    Waits.check(deadline, "netty connect");
+                }
+                Thread.onSpinWait();
+            }
+            ch.close(ch.voidPromise()); // SO_LINGER 0: RST, asynchronous
+        }
+
+        @Override
+        public void close() {
+            shutdown(group);
+        }
+    }
+
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server) {
+        return new ConnectProbeImpl(this, server);
+    }
+
+    // ------------------------------------------------------------------ round trip
+
+    static final class RoundTripImpl extends ChannelInboundHandlerAdapter implements RoundTrip {
+        private final EventLoopGroup group;
+        private final byte[] payload;
+        private final int size;
+        private final Runnable startBatch = this::startBatch;
+        private Channel channel;
+        private ChannelHandlerContext ctx;
+        // loop thread
+        private int got;
+        private int remaining;
+        // cross-thread
+        private volatile long completed;
+        private volatile int batchSize;
+        private volatile Thread waiter;
+        private volatile boolean closed;
+
+        RoundTripImpl(NettyPeer peer, InetSocketAddress server, int size) throws IOException {
+            this.size = size;
+            this.payload = new byte[size];
+            Arrays.fill(payload, (byte) 'x');
+            this.group = peer.group(1, peer.name() + "-roundtrip");
+            try {
+                channel = connect(peer.clientBootstrap(group, this), server);
+            } catch (IOException | RuntimeException e) {
+                shutdown(group);
+                throw e;
+            }
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        private void send() {
+            ByteBuf b = ctx.alloc().buffer(size).writeBytes(payload);
+            ctx.writeAndFlush(b, ctx.voidPromise());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf b = (ByteBuf) msg;
+            got += b.readableBytes();
+            b.release();
+            if (got >= size) {
+                got -= size;
+                if (remaining > 1) {
+                    remaining--;
+                    send();
+                } else {
+                    remaining = 0;
+                    completed = completed + 1;
+                    Thread w = waiter;
+                    if (w != null) {
+                        LockSupport.unpark(w);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            closed = true;
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+
+        @Override
+        public void callerThread() {
+            long target = completed + 1;
+            channel.writeAndFlush(channel.alloc().buffer(size).writeBytes(payload), channel.voidPromise());
+            long deadline = Waits.deadline();
+            int spins = 0;
+            while (completed < target) {
+                if ((++spins & 0xfff) == 0) {
+                    checkOpen();
+                    Waits.check(deadline, "netty echo");
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        private void checkOpen() {
+            if (closed) {
+                throw new IllegalStateException("connection closed");
+            }
+        }
+
+        private void startBatch() {
+            remaining = batchSize;
+            send();
+        }
+
+        @Override
+        public boolean supportsOnLoop() {
+            return true;
+        }
+
+        @Override
+        public void onLoop(int n) {
+            long target = completed + 1;
+            waiter = Thread.currentThread();
+            batchSize = n;
+            channel.eventLoop().execute(startBatch);
+            long deadline = Waits.deadline();
+            while (completed < target) {
+                checkOpen();
+                Waits.check(deadline, "netty batch");
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+        }
+
+        @Override
+        public void close() {
+            channel.close().syncUninterruptibly();
+            shutdown(group);
+        }
+    }
+
+    @Override
+    public RoundTrip roundTrip(InetSocketAddress server, int size) throws IOException {
+        return new RoundTripImpl(this, server, size);
+    }
+
+    // ------------------------------------------------------------------ ping-pong
+
+    /** One session: sends a block when active, then echoes what it reads (muduo's pingpong client). */
+    static final class PingPongHandler extends ChannelInboundHandlerAdapter {
+        private final PingPongSession session;
+        private final CountDownLatch connected;
+
+        PingPongHandler(PingPongSession session, CountDownLatch connected) {
+            this.session = session;
+            this.connected = connected;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf b = ctx.alloc().buffer(session.blockSize);
+            b.writerIndex(session.blockSize); // content does not matter
+            session.started();
+            ctx.writeAndFlush(b, ctx.voidPromise());
+            connected.countDown();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            session.onRead(((ByteBuf) msg).readableBytes());
+            ctx.write(msg, ctx.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    static final class PingPongImpl extends PingPongSession.Group {
+        private final EventLoopGroup group;
+        private final Channel[] channels;
+
+        PingPongImpl(NettyPeer peer, InetSocketAddress server, int connections, int blockSize, int threads,
+                     boolean recordRtt) throws IOException {
+            super(connections, blockSize, recordRtt);
+            group = peer.group(Math.max(1, threads), peer.name() + "-pingpong");
+            channels = new Channel[connections];
+            CountDownLatch up = new CountDownLatch(connections);
+            try {
+                for (int i = 0; i < connections; i++) {
+                    channels[i] = connect(peer.clientBootstrap(group, new PingPongHandler(sessions[i], up)), server);
+                }
+                if (!up.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("ping-pong sessions did not all start");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IOException("interrupted", e);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Channel c : channels) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            shutdown(group);
+        }
+    }
+
+    @Override
+    public PingPong pingPong(InetSocketAddress server, int connections, int blockSize, int threads, boolean recordRtt)
+            throws IOException {
+        return new PingPongImpl(this, server, connections, blockSize, threads, recordRtt);
+    }
+}
