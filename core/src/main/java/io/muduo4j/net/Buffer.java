@@ -452,7 +452,7 @@ public final class Buffer {
         if (writable >= scratch.capacity()) {
             read = channel.read(tail);
         } else {
-            final ByteBuffer[] dsts = new ByteBuffer[2];
+            final ByteBuffer[] dsts = scatter;
             dsts[0] = tail;
             dsts[1] = scratch;
             try {

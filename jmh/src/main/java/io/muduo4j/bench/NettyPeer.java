@@ -323,6 +323,7 @@ final class NettyPeer implements Peer {
                 Waits.check(deadline, "netty batch");
                 LockSupport.parkNanos(this, 1_000_000L);
             }
+            waiter = null;
         }
 
         @Override

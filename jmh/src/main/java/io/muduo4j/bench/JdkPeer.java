@@ -1,0 +1,311 @@
+package io.muduo4j.bench;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The floor a reactor has to approach: plain JDK blocking {@link SocketChannel}s, one thread per
+ * connection (server threads come from a cached pool so a connect benchmark measures sockets, not
+ * {@code Thread.start}). Direct buffers, so the JDK does not copy through its temporary buffer cache.
+ */
+final class JdkPeer implements Peer {
+    private static final int MAX_BLOCK = 1 << 20;
+
+    @Override
+    public String name() {
+        return "jdk";
+    }
+
+    static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static SocketChannel open(InetSocketAddress server) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.connect(server);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    // ------------------------------------------------------------------ server
+
+    static final class EchoServerImpl implements Server {
+        private static final ThreadLocal<ByteBuffer> BUFFER =
+                ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
+        private final ServerSocketChannel listener;
+        private final ExecutorService workers = Executors.newCachedThreadPool(daemonThreads("jdk-echo"));
+        private final Thread acceptor;
+        private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+        private final InetSocketAddress address;
+
+        EchoServerImpl(InetSocketAddress bind) throws IOException {
+            listener = ServerSocketChannel.open();
+            try {
+                listener.bind(bind, 1024);
+            } catch (IOException e) {
+                listener.close();
+                throw e;
+            }
+            address = (InetSocketAddress) listener.getLocalAddress();
+            acceptor = new Thread(this::acceptLoop, "jdk-echo-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void acceptLoop() {
+            while (listener.isOpen()) {
+                SocketChannel ch;
+                try {
+                    ch = listener.accept();
+                } catch (IOException e) {
+                    return; // closed
+                }
+                try {
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    open.add(ch);
+                    workers.execute(() -> echo(ch));
+                } catch (IOException | RuntimeException e) {
+                    open.remove(ch);
+                    closeQuietly(ch);
+                }
+            }
+        }
+
+        private void echo(SocketChannel ch) {
+            ByteBuffer buf = BUFFER.get();
+            try {
+                buf.clear();
+                while (ch.read(buf) >= 0) {
+                    buf.flip();
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                    buf.clear();
+                }
+            } catch (IOException e) {
+                // reset by peer (SO_LINGER 0 clients) or closed by close()
+            } finally {
+                open.remove(ch);
+                closeQuietly(ch);
+            }
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(listener);
+            for (SocketChannel ch : open) {
+                closeQuietly(ch);
+            }
+            workers.shutdownNow();
+            try {
+                acceptor.join(2000);
+                workers.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public Server startServer(InetSocketAddress bind, int ioThreads) throws IOException {
+        return new EchoServerImpl(bind);
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server) {
+        return new ConnectProbe() {
+            @Override
+            public void connectOnce() throws IOException {
+                SocketChannel ch = open(server); // returns once established
+                try {
+                    ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+                } finally {
+                    ch.close(); // RST
+                }
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ round trip
+
+    static final class RoundTripImpl implements RoundTrip {
+        private final SocketChannel ch;
+        private final ByteBuffer out;
+        private final ByteBuffer in;
+
+        RoundTripImpl(InetSocketAddress server, int size) throws IOException {
+            ch = open(server);
+            out = ByteBuffer.allocateDirect(size);
+            while (out.hasRemaining()) {
+                out.put((byte) 'x');
+            }
+            in = ByteBuffer.allocateDirect(size);
+        }
+
+        @Override
+        public void callerThread() throws IOException {
+            out.clear();
+            while (out.hasRemaining()) {
+                ch.write(out);
+            }
+            in.clear();
+            while (in.hasRemaining()) {
+                if (ch.read(in) < 0) {
+                    throw new EOFException("server closed the connection");
+                }
+            }
+        }
+
+        @Override
+        public boolean supportsOnLoop() {
+            return false;
+        }
+
+        @Override
+        public void onLoop(int n) {
+            throw new UnsupportedOperationException("thread-per-connection sockets have no event loop");
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(ch);
+        }
+    }
+
+    @Override
+    public RoundTrip roundTrip(InetSocketAddress server, int size) throws IOException {
+        return new RoundTripImpl(server, size);
+    }
+
+    // ------------------------------------------------------------------ ping-pong
+
+    static final class PingPongImpl extends PingPongSession.Group {
+        private final SocketChannel[] channels;
+        private final Thread[] threads;
+
+        PingPongImpl(InetSocketAddress server, int connections, int blockSize, boolean recordRtt) throws IOException {
+            super(connections, blockSize, recordRtt);
+            if (blockSize > MAX_BLOCK) {
+                throw new IllegalArgumentException("block size over " + MAX_BLOCK);
+            }
+            channels = new SocketChannel[connections];
+            threads = new Thread[connections];
+            CountDownLatch up = new CountDownLatch(connections);
+            try {
+                for (int i = 0; i < connections; i++) {
+                    channels[i] = open(server);
+                }
+                for (int i = 0; i < connections; i++) {
+                    SocketChannel ch = channels[i];
+                    PingPongSession s = sessions[i];
+                    threads[i] = new Thread(() -> run(ch, s, up), "jdk-pingpong-" + i);
+                    threads[i].setDaemon(true);
+                    threads[i].start();
+                }
+                if (!up.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("ping-pong sessions did not all start");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IOException("interrupted", e);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private static void run(SocketChannel ch, PingPongSession s, CountDownLatch up) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(s.blockSize, 64 * 1024));
+            try {
+                buf.limit(s.blockSize);
+                s.started();
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                up.countDown();
+                buf.clear();
+                int n;
+                while ((n = ch.read(buf)) >= 0) {
+                    s.onRead(n);
+                    buf.flip();
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                    buf.clear();
+                }
+            } catch (IOException e) {
+                // closed by close()
+            } finally {
+                closeQuietly(ch);
+            }
+        }
+
+        @Override
+        public void close() {
+            for (SocketChannel c : channels) {
+                closeQuietly(c);
+            }
+            for (Thread t : threads) {
+                if (t != null) {
+                    try {
+                        t.join(2000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public PingPong pingPong(InetSocketAddress server, int connections, int blockSize, int threads, boolean recordRtt)
+            throws IOException {
+        return new PingPongImpl(server, connections, blockSize, recordRtt);
+    }
+}
