@@ -285,12 +285,12 @@ public final class TcpServer implements AutoCloseable {
                 for (TcpConnection c : conns) {
                     c.forceClose();
                 }
-                // Destroys were queued behind the forced closes; finish after them.
-                io.queueInLoop(() -> {
+                // Each forced close queues its destroy when it runs: two hops land behind them all.
+                io.queueInLoop(() -> io.queueInLoop(() -> {
                     if (remaining.decrementAndGet() == 0) {
                         finishStop();
                     }
-                });
+                }));
             };
             try {
                 io.runInLoop(closeAll);

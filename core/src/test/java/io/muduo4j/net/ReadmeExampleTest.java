@@ -1,0 +1,53 @@
+package io.muduo4j.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's example compiles against this build and prints what it promises. */
+@Timeout(60)
+class ReadmeExampleTest {
+    @Test
+    void readmeExampleCompilesAndRuns(@TempDir Path dir) throws Exception {
+        Path readme = Path.of("..", "README.md");
+        String text = Files.readString(readme, StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(text);
+        assertTrue(m.find(), "README.md has a ```java block");
+        String source = m.group(1);
+        Matcher cls = Pattern.compile("public class (\\w+)").matcher(source);
+        assertTrue(cls.find(), "the example declares a public class");
+        String className = cls.group(1);
+        Path file = dir.resolve(className + ".java");
+        Files.writeString(file, source, StandardCharsets.UTF_8);
+
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertNotNull(javac, "tests need a JDK");
+        String cp = System.getProperty("java.class.path");
+        int rc = javac.run(null, null, null, "-d", dir.toString(), "-cp", cp, file.toString());
+        assertEquals(0, rc, "README example compiles");
+
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", dir + File.pathSeparator + cp, className)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "example finishes");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue());
+        assertEquals(List.of("hello, muduo4j"), out.lines().toList());
+    }
+}
