@@ -1,7 +1,5 @@
 package io.muduo4j.net;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -197,8 +195,6 @@ public final class Channel {
             // registered; the owner finds out through its own close path.
             interest = 0;
             key = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

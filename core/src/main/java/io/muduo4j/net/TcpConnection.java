@@ -39,6 +39,9 @@ import java.util.concurrent.TimeUnit;
  * queued; {@code OP_WRITE} is armed only while output is pending. When output crosses the
  * high-water mark upwards the high-water callback runs once; when it falls back to the low-water
  * mark the low-water callback runs; when it drains completely the write-complete callback runs.
+ * The high-water callback is posted (never run inside {@code send}), and a low-water callback
+ * always follows the high-water callback it pairs with: output that falls back to the low-water
+ * mark before the posted high-water callback ran calls neither.
  *
  * <h2>Input</h2>
  * One scattering read per readiness event into the input buffer's free tail plus the loop's
@@ -99,6 +102,7 @@ public final class TcpConnection {
     private boolean reading;
     private boolean inputPaused;
     private boolean aboveHighWater;
+    private boolean highWaterPending; // the high-water callback is posted and has not run yet
     private boolean peerShutdown;
     private boolean outputShutdown;
     private long highWaterQueued;
@@ -389,7 +393,8 @@ public final class TcpConnection {
         if ((bits & CMD_FORCE_CLOSE) != 0) {
             forceCloseInLoop();
         }
-        if ((bits & CMD_HIGH_WATER) != 0 && highWaterMarkCallback != null) {
+        if ((bits & CMD_HIGH_WATER) != 0 && highWaterPending) {
+            highWaterPending = false;
             highWaterMarkCallback.onHighWaterMark(this, highWaterQueued);
         }
         if ((bits & CMD_WRITE_COMPLETE) != 0 && writeCompleteCallback != null) {
@@ -505,6 +510,7 @@ public final class TcpConnection {
         if (oldLen < highWaterMark && newLen >= highWaterMark && highWaterMarkCallback != null) {
             aboveHighWater = true;
             highWaterQueued = newLen;
+            highWaterPending = true;
             post(CMD_HIGH_WATER);
         }
         if (!channel.isWriting() && state != State.DISCONNECTED) {
@@ -525,7 +531,11 @@ public final class TcpConnection {
         int left = output.readableBytes();
         if (aboveHighWater && left <= lowWaterMark) {
             aboveHighWater = false;
-            if (lowWaterMarkCallback != null) {
+            if (highWaterPending) {
+                // Drained before the (posted) high-water callback ran: the excursion is over
+                // unseen, so neither callback runs; a low-water call first would invert the pair.
+                highWaterPending = false;
+            } else if (lowWaterMarkCallback != null) {
                 lowWaterMarkCallback.onConnection(this);
             }
         }

@@ -21,6 +21,10 @@ import org.agrona.collections.Long2LongHashMap;
  */
 final class TimerQueue {
     private static final long NONE = -1L;
+    /** {@code heapIndex} of a repeating timer that fired in the current pass and waits to be re-armed. */
+    private static final int REARM_PENDING = -1;
+    /** {@code heapIndex} of such a timer cancelled before the pass ended. */
+    private static final int REARM_CANCELLED = -2;
 
     private long[] deadlines;
     private long[] periods;
@@ -31,6 +35,8 @@ final class TimerQueue {
     private int size;
     private int[] freeSlots;
     private int freeCount;
+    private int[] rearm;
+    private int rearmCount;
     private final Long2LongHashMap idToSlot = new Long2LongHashMap(64, 0.6f, NONE);
 
     private long runningId;
@@ -45,6 +51,7 @@ final class TimerQueue {
         heapIndex = new int[cap];
         heap = new int[cap];
         freeSlots = new int[cap];
+        rearm = new int[cap];
         for (int i = 0; i < cap; i++) {
             freeSlots[i] = cap - 1 - i;
         }
@@ -79,7 +86,12 @@ final class TimerQueue {
             return true;
         }
         int slot = (int) s;
-        removeAt(heapIndex[slot]);
+        int at = heapIndex[slot];
+        if (at < 0) {
+            heapIndex[slot] = REARM_CANCELLED;
+            return true;
+        }
+        removeAt(at);
         release(slot);
         return true;
     }
@@ -91,31 +103,45 @@ final class TimerQueue {
 
     /**
      * Runs every timer due at {@code now}, earliest first. A repeating timer that is behind runs
-     * once per pass (the pass is bounded by the number of timers at its start), so a tiny period
-     * cannot starve I/O.
+     * once per pass: it goes back on the heap only when the pass ends, so it can starve neither
+     * the other due timers nor I/O (the pass is also bounded by the number of timers at its start,
+     * against callbacks that keep scheduling due timers).
      */
     int expire(long now, EventLoop loop) {
         int fired = 0;
         int budget = size;
-        while (size > 0 && budget-- > 0) {
-            int slot = heap[0];
-            if (deadlines[slot] - now > 0) {
-                break;
+        try {
+            while (size > 0 && budget-- > 0) {
+                int slot = heap[0];
+                if (deadlines[slot] - now > 0) {
+                    break;
+                }
+                removeAt(0);
+                long id = ids[slot];
+                runningId = id;
+                runningCancelled = false;
+                loop.runTask(tasks[slot]);
+                runningId = 0;
+                fired++;
+                long period = periods[slot];
+                if (period != 0 && !runningCancelled) {
+                    deadlines[slot] = period > 0 ? deadlines[slot] + period : System.nanoTime() - period;
+                    heapIndex[slot] = REARM_PENDING;
+                    rearm[rearmCount++] = slot;
+                } else {
+                    release(slot);
+                }
             }
-            removeAt(0);
-            long id = ids[slot];
-            runningId = id;
-            runningCancelled = false;
-            loop.runTask(tasks[slot]);
-            runningId = 0;
-            fired++;
-            long period = periods[slot];
-            if (period != 0 && !runningCancelled) {
-                deadlines[slot] = period > 0 ? deadlines[slot] + period : System.nanoTime() - period;
-                push(slot);
-            } else {
-                release(slot);
+        } finally {
+            for (int i = 0; i < rearmCount; i++) {
+                int slot = rearm[i];
+                if (heapIndex[slot] == REARM_PENDING) {
+                    push(slot);
+                } else {
+                    release(slot);
+                }
             }
+            rearmCount = 0;
         }
         return fired;
     }
@@ -147,6 +173,7 @@ final class TimerQueue {
         heapIndex = Arrays.copyOf(heapIndex, cap);
         heap = Arrays.copyOf(heap, cap);
         freeSlots = Arrays.copyOf(freeSlots, cap);
+        rearm = Arrays.copyOf(rearm, cap);
         for (int i = cap - 1; i >= old; i--) {
             freeSlots[freeCount++] = i;
         }

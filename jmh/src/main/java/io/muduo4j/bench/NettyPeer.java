@@ -190,7 +190,7 @@ final class NettyPeer implements Peer {
                 }
                 Thread.onSpinWait();
             }
-            ch.close(ch.voidPromise()); // SO_LINGER 0: RST, asynchronous
+            ch.close(); // SO_LINGER 0: RST, asynchronous (close does not accept the void promise)
         }
 
         @Override

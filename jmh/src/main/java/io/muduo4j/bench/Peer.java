@@ -57,7 +57,7 @@ interface Peer {
         /** The calling thread sends one message and spins until the whole echo has arrived. */
         void callerThread() throws IOException;
 
-        /** Whether {@link #onLoop(int)} exists (false for thread-per-connection sockets). */
+        /** Whether there is a loop to drive {@link #onLoop(int)} (false for thread-per-connection sockets). */
         boolean supportsOnLoop();
 
         /**

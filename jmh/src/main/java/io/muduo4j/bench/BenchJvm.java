@@ -1,0 +1,16 @@
+package io.muduo4j.bench;
+
+/** JVM arguments every benchmark fork gets (compile-time constants, for the annotations). */
+final class BenchJvm {
+    /** Agrona 2.x reaches {@code jdk.internal.misc.Unsafe}. */
+    static final String ADD_OPENS = "--add-opens";
+    static final String MISC = "java.base/jdk.internal.misc=ALL-UNNAMED";
+    /** A fixed heap, so GC sizing does not differ between implementations. */
+    static final String XMS = "-Xms1g";
+    static final String XMX = "-Xmx1g";
+    /** As Netty's own microbenchmarks do: no leak-detection sampling on the measured paths. */
+    static final String NO_LEAK_DETECTION = "-Dio.netty.leakDetection.level=disabled";
+
+    private BenchJvm() {
+    }
+}

@@ -1,0 +1,127 @@
+package io.muduo4j.bench;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+
+/** Shared pieces of the runnable programs (picocli). */
+final class Cli {
+    private Cli() {
+    }
+
+    /** The implementation a program runs ({@code --impl}). */
+    enum Kind {
+        MUDUO4J("muduo4j"), NETTY_NIO("netty-nio"), NETTY_EPOLL("netty-epoll"), JDK("jdk");
+
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        Peer peer(boolean spinServer, boolean spinClient) {
+            switch (this) {
+                case MUDUO4J:
+                    return new MuduoPeer(spinServer, spinClient, false);
+                case NETTY_NIO:
+                    return new NettyPeer(NettyPeer.Transport.NIO);
+                case NETTY_EPOLL:
+                    return new NettyPeer(NettyPeer.Transport.EPOLL);
+                case JDK:
+                    return new JdkPeer();
+                default:
+                    throw new AssertionError(this);
+            }
+        }
+    }
+
+    /** Loop wait mode ({@code --mode}); only muduo4j has one. */
+    enum Mode {
+        BLOCKING, SPINNING
+    }
+
+    static final class KindConverter implements CommandLine.ITypeConverter<Kind> {
+        @Override
+        public Kind convert(String value) {
+            for (Kind k : Kind.values()) {
+                if (k.label.equalsIgnoreCase(value)) {
+                    return k;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not one of muduo4j, netty-nio, netty-epoll, jdk");
+        }
+    }
+
+    static final class KindCandidates implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of("muduo4j", "netty-nio", "netty-epoll", "jdk").iterator();
+        }
+    }
+
+    static final class ModeConverter implements CommandLine.ITypeConverter<Mode> {
+        @Override
+        public Mode convert(String value) {
+            switch (value.toLowerCase(Locale.ROOT)) {
+                case "blocking":
+                    return Mode.BLOCKING;
+                case "spinning":
+                    return Mode.SPINNING;
+                default:
+                    throw new CommandLine.TypeConversionException("'" + value + "' is not one of blocking, spinning");
+            }
+        }
+    }
+
+    static final class ModeCandidates implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of("blocking", "spinning").iterator();
+        }
+    }
+
+    static void require(CommandLine.Model.CommandSpec spec, boolean ok, String message) {
+        if (!ok) {
+            throw new CommandLine.ParameterException(spec.commandLine(), message);
+        }
+    }
+
+    static void checkPort(CommandLine.Model.CommandSpec spec, int port, boolean zeroAllowed) {
+        require(spec, port >= (zeroAllowed ? 0 : 1) && port <= 65535,
+                "--port must be " + (zeroAllowed ? "0" : "1") + "..65535, got " + port);
+    }
+
+    static InetSocketAddress resolve(CommandLine.Model.CommandSpec spec, String host, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown host '" + host + "'");
+        }
+    }
+
+    /** Runs a command: usage errors exit 2 with a message and the usage; failures exit 1 with the cause. */
+    static void run(Object command, String[] args) {
+        CommandLine cl = new CommandLine(command);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println(commandLine.getCommandName() + ": error: " + describe(ex));
+            return 1;
+        });
+        System.exit(cl.execute(args));
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder(String.valueOf(t.getMessage() != null ? t.getMessage() : t.toString()));
+        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+            sb.append(": ").append(c.getMessage() != null ? c.getMessage() : c.toString());
+        }
+        return sb.toString();
+    }
+
+    static double micros(long nanos) {
+        return nanos / 1000.0;
+    }
+}

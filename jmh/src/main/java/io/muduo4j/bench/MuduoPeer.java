@@ -1,0 +1,473 @@
+package io.muduo4j.bench;
+
+import io.muduo4j.net.Buffer;
+import io.muduo4j.net.EventLoop;
+import io.muduo4j.net.EventLoopThread;
+import io.muduo4j.net.TcpClient;
+import io.muduo4j.net.TcpConnection;
+import io.muduo4j.net.TcpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpIdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+/**
+ * muduo4j: {@link TcpServer} / {@link TcpClient} on {@link EventLoopThread}s, in blocking or spinning
+ * mode per side. The benchmarks spin at most on the client side (see {@link Impl}); the
+ * {@code EchoServer} program can spin on the server side.
+ */
+final class MuduoPeer implements Peer {
+    /**
+     * Idle strategy of spinning loops: {@code busy} (default, {@link BusySpinIdleStrategy}: a
+     * PAUSE per idle poll), {@code noop}, {@code yield} ({@link YieldingIdleStrategy}) or
+     * {@code backoff}. System property {@code muduo4j.bench.idle}.
+     */
+    static final String IDLE = System.getProperty("muduo4j.bench.idle", "busy");
+
+    private final boolean spinServer;
+    private final boolean spinClient;
+    private final boolean oneLoop;
+    private EventLoopThread sharedThread;
+    private int sharedRefs;
+
+    /**
+     * @param oneLoop run the server and every client of this peer on one shared loop thread
+     *                (spinning if either side spins), instead of a loop thread each
+     */
+    MuduoPeer(boolean spinServer, boolean spinClient, boolean oneLoop) {
+        this.spinServer = spinServer;
+        this.spinClient = spinClient;
+        this.oneLoop = oneLoop;
+    }
+
+    /**
+     * Benchmarks: servers always block; clients spin in MUDUO_SPINNING (2 cores, see {@link Impl}).
+     * With system property {@code muduo4j.bench.spinLayout=shared} a spinning peer instead runs
+     * server and client on one spinning loop.
+     */
+    static MuduoPeer forBenchmark(boolean spinClient) {
+        boolean shared = spinClient && "shared".equals(System.getProperty("muduo4j.bench.spinLayout", "split"));
+        return new MuduoPeer(false, spinClient, shared);
+    }
+
+    /** A loop thread from this peer: its own, or the shared one (reference-counted). */
+    final class LoopRef {
+        private final EventLoopThread thread;
+        private boolean released;
+
+        LoopRef(EventLoopThread thread) {
+            this.thread = thread;
+        }
+
+        EventLoop loop() {
+            return thread.loop();
+        }
+
+        void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            if (!oneLoop) {
+                thread.close();
+                return;
+            }
+            synchronized (MuduoPeer.this) {
+                if (--sharedRefs == 0) {
+                    sharedThread.close();
+                    sharedThread = null;
+                }
+            }
+        }
+    }
+
+    private LoopRef acquire(String name, boolean spin) {
+        if (!oneLoop) {
+            EventLoopThread t = new EventLoopThread(name, options(spin), null);
+            t.startLoop();
+            return new LoopRef(t);
+        }
+        synchronized (this) {
+            if (sharedThread == null) {
+                sharedThread = new EventLoopThread("muduo4j-shared", options(spinServer || spinClient), null);
+                sharedThread.startLoop();
+            }
+            sharedRefs++;
+            return new LoopRef(sharedThread);
+        }
+    }
+
+    static IdleStrategy idleStrategy(String name) {
+        switch (name.toLowerCase(Locale.ROOT)) {
+            case "busy":
+                return new BusySpinIdleStrategy();
+            case "noop":
+                return new NoOpIdleStrategy();
+            case "yield":
+                return new YieldingIdleStrategy();
+            case "backoff":
+                return new BackoffIdleStrategy();
+            default:
+                throw new IllegalArgumentException("unknown idle strategy '" + name + "' (busy|noop|yield|backoff)");
+        }
+    }
+
+    static EventLoop.Options options(boolean spin) {
+        return spin ? EventLoop.Options.spinning(idleStrategy(IDLE)) : EventLoop.Options.blocking();
+    }
+
+    @Override
+    public String name() {
+        return "muduo4j-" + (spinServer ? "spinning" : "blocking") + "-server-"
+                + (spinClient ? "spinning" : "blocking") + "-client" + (oneLoop ? "-one-loop" : "");
+    }
+
+    private LoopRef clientThread(String name) {
+        return acquire(name, spinClient);
+    }
+
+    // ------------------------------------------------------------------ server
+
+    @Override
+    public Server startServer(InetSocketAddress bind, int ioThreads) throws IOException {
+        LoopRef base = acquire("muduo4j-echo", spinServer);
+        EventLoop loop = base.loop();
+        TcpServer server = new TcpServer(loop, bind, "echo");
+        if (ioThreads > 1) {
+            server.setThreadNum(ioThreads);
+            server.setLoopOptions(options(spinServer));
+        }
+        server.setTcpNoDelay(true);
+        server.setMessageCallback((conn, buf, receiveNanos) -> conn.send(buf));
+        InetSocketAddress address;
+        try {
+            server.start();
+            address = server.listenAddress();
+        } catch (UncheckedIOException e) {
+            server.close();
+            base.release();
+            throw e.getCause();
+        } catch (RuntimeException e) {
+            server.close();
+            base.release();
+            throw e;
+        }
+        return new Server() {
+            @Override
+            public InetSocketAddress address() {
+                return address;
+            }
+
+            @Override
+            public void close() {
+                server.close();
+                base.release();
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    /** One reusable client of the connect probe; its callbacks count ups and downs. */
+    static final class ProbeClient {
+        final TcpClient client;
+        volatile long ups;
+        volatile long downs;
+        volatile Throwable failure;
+
+        ProbeClient(EventLoop loop, InetSocketAddress server, String name) {
+            client = new TcpClient(loop, server, name);
+            client.setTcpNoDelay(true);
+            client.setConnectionCallback(conn -> {
+                if (conn.connected()) {
+                    ups = ups + 1;
+                } else {
+                    downs = downs + 1;
+                }
+            });
+            client.setConnectFailedCallback((cause, attempt, nextDelayMs) -> failure = cause);
+            client.setMaxAttempts(1);
+        }
+    }
+
+    /**
+     * A ring of {@link TcpClient}s reused round-robin: a client may connect again only after its
+     * previous connection has closed, so with several clients the abortive close of connection
+     * {@code i} proceeds on the loop while connection {@code i+1} is being established, as it does
+     * for the other implementations, whose close is asynchronous too.
+     */
+    static final class ConnectProbeImpl implements ConnectProbe {
+        private static final int RING = 4;
+        private final LoopRef thread;
+        private final ProbeClient[] ring = new ProbeClient[RING];
+        private int next;
+
+        ConnectProbeImpl(MuduoPeer peer, InetSocketAddress server) {
+            thread = peer.clientThread("muduo4j-connect");
+            for (int i = 0; i < RING; i++) {
+                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i);
+            }
+        }
+
+        @Override
+        public void connectOnce() throws IOException {
+            ProbeClient c = ring[next];
+            next = (next + 1) & (RING - 1);
+            long deadline = Waits.deadline();
+            int spins = 0;
+            long ups = c.ups;
+            while (c.downs != ups) { // the previous connection of this client is still closing
+                if ((++spins & 0xfff) == 0) {
+                    Waits.check(deadline, "muduo4j close");
+                }
+                Thread.onSpinWait();
+            }
+            c.client.connect();
+            while (c.ups == ups) {
+                if ((++spins & 0xfff) == 0) {
+                    Throwable f = c.failure;
+                    if (f != null) {
+                        c.failure = null;
+                        throw new IOException("connect to " + c.client.serverAddress() + " failed", f);
+                    }
+                    Waits.check(deadline, "muduo4j connect");
+                }
+                Thread.onSpinWait();
+            }
+            TcpConnection conn = c.client.connection();
+            if (conn != null) {
+                conn.abort(); // SO_LINGER 0: RST, asynchronous
+            }
+        }
+
+        @Override
+        public void close() {
+            for (ProbeClient c : ring) {
+                c.client.close().orTimeout(5, TimeUnit.SECONDS).join();
+            }
+            thread.release();
+        }
+    }
+
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server) {
+        return new ConnectProbeImpl(this, server);
+    }
+
+    // ------------------------------------------------------------------ round trip
+
+    static final class RoundTripImpl implements RoundTrip {
+        private final LoopRef thread;
+        private final TcpClient client;
+        private final TcpConnection conn;
+        private final byte[] payload;
+        private final int size;
+        private final Runnable startBatch = this::startBatch;
+        // loop thread
+        private int remaining;
+        // cross-thread
+        private volatile long completed;
+        private volatile int batchSize;
+        private volatile Thread waiter;
+        private volatile boolean closed;
+
+        RoundTripImpl(MuduoPeer peer, InetSocketAddress server, int size) throws IOException {
+            this.size = size;
+            this.payload = new byte[size];
+            Arrays.fill(payload, (byte) 'x');
+            thread = peer.clientThread("muduo4j-roundtrip");
+            client = new TcpClient(thread.loop(), server, "roundtrip");
+            client.setTcpNoDelay(true);
+            CountDownLatch up = new CountDownLatch(1);
+            client.setConnectionCallback(c -> {
+                if (c.connected()) {
+                    up.countDown();
+                } else {
+                    closed = true;
+                    wake();
+                }
+            });
+            client.setMessageCallback(this::onMessage);
+            client.setMaxAttempts(1);
+            client.connect();
+            try {
+                if (!up.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("could not connect to " + server);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            } catch (IOException e) {
+                client.close();
+                thread.release();
+                throw e;
+            }
+            conn = client.connection();
+        }
+
+        private void wake() {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
+        private void onMessage(TcpConnection c, Buffer buf, long receiveNanos) {
+            if (buf.readableBytes() < size) {
+                return;
+            }
+            buf.retrieve(size);
+            if (remaining > 1) {
+                remaining--;
+                c.send(payload);
+            } else {
+                remaining = 0;
+                completed = completed + 1;
+                wake();
+            }
+        }
+
+        @Override
+        public void callerThread() {
+            long target = completed + 1;
+            if (!conn.send(payload)) {
+                throw new IllegalStateException("connection closed");
+            }
+            long deadline = Waits.deadline();
+            int spins = 0;
+            while (completed < target) {
+                if ((++spins & 0xfff) == 0) {
+                    checkOpen();
+                    Waits.check(deadline, "muduo4j echo");
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        private void checkOpen() {
+            if (closed) {
+                throw new IllegalStateException("connection closed");
+            }
+        }
+
+        private void startBatch() {
+            remaining = batchSize;
+            conn.send(payload);
+        }
+
+        @Override
+        public boolean supportsOnLoop() {
+            return true;
+        }
+
+        @Override
+        public void onLoop(int n) {
+            long target = completed + 1;
+            waiter = Thread.currentThread();
+            batchSize = n;
+            conn.loop().runInLoop(startBatch);
+            long deadline = Waits.deadline();
+            while (completed < target) {
+                checkOpen();
+                Waits.check(deadline, "muduo4j batch");
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+            waiter = null;
+        }
+
+        @Override
+        public void close() {
+            client.close().orTimeout(5, TimeUnit.SECONDS).join();
+            thread.release();
+        }
+    }
+
+    @Override
+    public RoundTrip roundTrip(InetSocketAddress server, int size) throws IOException {
+        return new RoundTripImpl(this, server, size);
+    }
+
+    // ------------------------------------------------------------------ ping-pong
+
+    static final class PingPongImpl extends PingPongSession.Group {
+        private final LoopRef[] threads;
+        private final TcpClient[] clients;
+
+        PingPongImpl(MuduoPeer peer, InetSocketAddress server, int connections, int blockSize, int threadCount,
+                     boolean recordRtt) throws IOException {
+            super(connections, blockSize, recordRtt);
+            threads = new LoopRef[Math.max(1, threadCount)];
+            clients = new TcpClient[connections];
+            byte[] block = new byte[blockSize];
+            CountDownLatch up = new CountDownLatch(connections);
+            try {
+                for (int i = 0; i < threads.length; i++) {
+                    threads[i] = peer.clientThread("muduo4j-pingpong-" + i);
+                }
+                for (int i = 0; i < connections; i++) {
+                    PingPongSession s = sessions[i];
+                    TcpClient c = new TcpClient(threads[i % threads.length].loop(), server, "pingpong-" + i);
+                    c.setTcpNoDelay(true);
+                    c.setConnectionCallback(conn -> {
+                        if (conn.connected()) {
+                            s.started();
+                            conn.send(block);
+                            up.countDown();
+                        }
+                    });
+                    c.setMessageCallback((conn, buf, receiveNanos) -> {
+                        s.onRead(buf.readableBytes());
+                        conn.send(buf); // echo, as muduo's pingpong client does
+                    });
+                    c.setMaxAttempts(1);
+                    clients[i] = c;
+                    c.connect();
+                }
+                if (!up.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("ping-pong sessions did not all start");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IOException("interrupted", e);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            for (TcpClient c : clients) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            for (TcpClient c : clients) {
+                if (c != null) {
+                    c.close().orTimeout(5, TimeUnit.SECONDS).join();
+                }
+            }
+            for (LoopRef t : threads) {
+                if (t != null) {
+                    t.release();
+                }
+            }
+        }
+    }
+
+    @Override
+    public PingPong pingPong(InetSocketAddress server, int connections, int blockSize, int threads, boolean recordRtt)
+            throws IOException {
+        return new PingPongImpl(this, server, connections, blockSize, threads, recordRtt);
+    }
+}

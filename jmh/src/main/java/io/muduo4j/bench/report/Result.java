@@ -1,0 +1,172 @@
+package io.muduo4j.bench.report;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** One row of JMH's JSON result file, reduced to what the report needs. */
+final class Result {
+    /** Short benchmark name: {@code RoundTrip.callerThread} for {@code io.muduo4j.bench.RoundTripBenchmark.callerThread}. */
+    final String benchmark;
+    /** JMH mode: {@code thrpt}, {@code avgt}, {@code sample}, {@code ss}. */
+    final String mode;
+    /** Implementation label in lower case ({@code muduo_blocking}, {@code netty_nio}, ...). */
+    final String impl;
+    /** The other parameters, sorted by name. */
+    final Map<String, String> params;
+    final double score;
+    final double error;
+    final String unit;
+    /** Primary-metric percentiles keyed by JMH's keys ("50.0", "99.0", "99.9"), empty unless sampled. */
+    final Map<String, Double> percentiles;
+    /** Secondary metrics: name to score. */
+    final Map<String, Double> secondary;
+    final Map<String, String> secondaryUnits;
+
+    private Result(String benchmark, String mode, String impl, Map<String, String> params, double score, double error,
+                   String unit, Map<String, Double> percentiles, Map<String, Double> secondary,
+                   Map<String, String> secondaryUnits) {
+        this.benchmark = benchmark;
+        this.mode = mode;
+        this.impl = impl;
+        this.params = params;
+        this.score = score;
+        this.error = error;
+        this.unit = unit;
+        this.percentiles = percentiles;
+        this.secondary = secondary;
+        this.secondaryUnits = secondaryUnits;
+    }
+
+    static String shortName(String fullName) {
+        String[] parts = fullName.split("\\.");
+        if (parts.length < 2) {
+            return fullName;
+        }
+        String cls = parts[parts.length - 2];
+        if (cls.endsWith("Benchmark") && cls.length() > "Benchmark".length()) {
+            cls = cls.substring(0, cls.length() - "Benchmark".length());
+        }
+        return cls + "." + parts[parts.length - 1];
+    }
+
+    private static double number(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        try {
+            return e.getAsDouble(); // JMH writes NaN as the string "NaN", which parses too
+        } catch (RuntimeException ex) {
+            return Double.NaN;
+        }
+    }
+
+    static List<Result> load(Path json) throws IOException {
+        JsonArray rows;
+        try (Reader r = Files.newBufferedReader(json, StandardCharsets.UTF_8)) {
+            JsonElement root = JsonParser.parseReader(r);
+            if (!root.isJsonArray()) {
+                throw new IOException(json + " is not a JMH JSON result (expected an array)");
+            }
+            rows = root.getAsJsonArray();
+        }
+        List<Result> out = new ArrayList<>();
+        for (JsonElement el : rows) {
+            JsonObject o = el.getAsJsonObject();
+            String benchmark = shortName(o.get("benchmark").getAsString());
+            String mode = o.get("mode").getAsString();
+            Map<String, String> params = new TreeMap<>();
+            String impl = "";
+            if (o.has("params") && o.get("params").isJsonObject()) {
+                for (Map.Entry<String, JsonElement> p : o.getAsJsonObject("params").entrySet()) {
+                    if (p.getKey().equals("impl")) {
+                        impl = p.getValue().getAsString().toLowerCase(Locale.ROOT);
+                    } else {
+                        params.put(p.getKey(), p.getValue().getAsString());
+                    }
+                }
+            }
+            JsonObject pm = o.getAsJsonObject("primaryMetric");
+            Map<String, Double> pct = new TreeMap<>();
+            if (pm.has("scorePercentiles") && mode.equals("sample")) {
+                for (Map.Entry<String, JsonElement> p : pm.getAsJsonObject("scorePercentiles").entrySet()) {
+                    pct.put(p.getKey(), number(p.getValue()));
+                }
+            }
+            Map<String, Double> sec = new TreeMap<>();
+            Map<String, String> secUnits = new TreeMap<>();
+            if (o.has("secondaryMetrics")) {
+                for (Map.Entry<String, JsonElement> m : o.getAsJsonObject("secondaryMetrics").entrySet()) {
+                    JsonObject mo = m.getValue().getAsJsonObject();
+                    sec.put(m.getKey(), number(mo.get("score")));
+                    secUnits.put(m.getKey(), mo.has("scoreUnit") ? mo.get("scoreUnit").getAsString() : "");
+                }
+            }
+            out.add(new Result(benchmark, mode, impl, Collections.unmodifiableMap(params), number(pm.get("score")),
+                    number(pm.get("scoreError")), pm.get("scoreUnit").getAsString(), pct, sec, secUnits));
+        }
+        return out;
+    }
+
+    /** The parameters other than impl, e.g. {@code connections=10 size=4096}; "-" when none. */
+    String caseLabel() {
+        if (params.isEmpty()) {
+            return "-";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> p : params.entrySet()) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(p.getKey()).append('=').append(p.getValue());
+        }
+        return sb.toString();
+    }
+
+    /** True when the figure of merit is a throughput (the ping-pong MiB/s or a thrpt score). */
+    boolean higherIsBetter() {
+        return secondary.containsKey("mibPerSec") || mode.equals("thrpt");
+    }
+
+    /** The figure compared across implementations: MiB/s for ping-pong, else the primary score. */
+    double headline() {
+        Double mib = secondary.get("mibPerSec");
+        return mib != null ? mib : score;
+    }
+
+    String headlineUnit() {
+        return secondary.containsKey("mibPerSec") ? "MiB/s" : unit;
+    }
+
+    /**
+     * Bytes allocated per operation ({@code gc.alloc.rate.norm}); for ping-pong, whose JMH operation is
+     * only a sampling tick, per block echoed instead. NaN without {@code -prof gc}.
+     */
+    double allocPerOp() {
+        Double norm = secondary.get("gc.alloc.rate.norm");
+        if (norm == null) {
+            return Double.NaN;
+        }
+        Double blocks = secondary.get("blocksPerSec");
+        if (blocks != null) {
+            return blocks > 0 ? norm * score / blocks : Double.NaN;
+        }
+        return norm;
+    }
+
+    String allocUnit() {
+        return secondary.containsKey("blocksPerSec") ? "B/block" : "B/op";
+    }
+}
