@@ -10,6 +10,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -75,7 +76,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     /** Construction options; a plain mutable holder, read once by the constructor. */
     public static final class Options {
         private WaitMode waitMode = WaitMode.BLOCKING;
-        private IdleStrategy idleStrategy;
+        private Supplier<? extends IdleStrategy> idleStrategy;
         private int taskQueueCapacity = 8192;
         private ErrorHandler errorHandler;
         private String name;
@@ -85,11 +86,22 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return new Options();
         }
 
-        /** Spinning mode with the given idle strategy (one instance per loop: strategies keep state). */
+        /**
+         * Spinning mode idling with {@code idle}. Strategies such as Agrona's
+         * {@code BackoffIdleStrategy} keep state, so an instance must serve one loop only: to
+         * configure several loops (a pool, a server's I/O threads) pass a factory to
+         * {@link #spinning(Supplier)} instead.
+         */
         public static Options spinning(IdleStrategy idle) {
+            Objects.requireNonNull(idle, "idle");
+            return spinning(() -> idle);
+        }
+
+        /** Spinning mode; each loop made from these options gets its own strategy from {@code factory}. */
+        public static Options spinning(Supplier<? extends IdleStrategy> factory) {
             Options o = new Options();
             o.waitMode = WaitMode.SPINNING;
-            o.idleStrategy = Objects.requireNonNull(idle, "idle");
+            o.idleStrategy = Objects.requireNonNull(factory, "factory");
             return o;
         }
 
@@ -98,8 +110,10 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return this;
         }
 
+        /** The idle strategy of the spinning mode (see {@link #spinning(IdleStrategy)} on sharing). */
         public Options idleStrategy(IdleStrategy idle) {
-            this.idleStrategy = idle;
+            Objects.requireNonNull(idle, "idle");
+            this.idleStrategy = () -> idle;
             return this;
         }
 
@@ -133,7 +147,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
 
         IdleStrategy idleStrategy() {
-            return idleStrategy;
+            return idleStrategy == null ? null : idleStrategy.get();
         }
 
         int taskQueueCapacity() {
@@ -226,7 +240,16 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         if (!options.bindOnStart) {
             bindToCurrentThread();
         }
-        this.poller = new Poller();
+        try {
+            this.poller = new Poller();
+        } catch (RuntimeException | Error e) {
+            // Do not leave the thread bound to a loop that does not exist (a retry would only
+            // report "already owns" instead of the real cause, e.g. file descriptors exhausted).
+            if (owner != null) {
+                CURRENT.remove();
+            }
+            throw e;
+        }
     }
 
     /** The loop bound to the calling thread, or null. */
@@ -320,6 +343,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     public int doWork() {
         if (lifecycle != RUNNING) {
             onStart();
+        } else if (Thread.currentThread() != owner) {
+            throw wrongThread(Thread.currentThread());
         }
         if (quit) {
             terminate();
@@ -405,11 +430,13 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     private int drainTasks() {
+        // Counted before anything runs: what the drained tasks queue waits for the next iteration,
+        // and the loop thread's own tasks keep their order (those in the shared queue are older).
+        int extra = overflow.size();
         int n = 0;
         if (!tasks.isEmpty()) {
             n = tasks.drain(taskRunner, tasks.size());
         }
-        int extra = overflow.size();
         for (int i = 0; i < extra; i++) {
             runTask(overflow.poll());
         }

@@ -372,36 +372,66 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * The order commands of one batch run in. A write-complete in a batch always happened before a
+     * high-water crossing in it (after a crossing output is pending, so a send cannot drain it).
+     */
+    private static final int[] COMMAND_ORDER = {
+        CMD_ESTABLISH, CMD_FLUSH, CMD_READING, CMD_SHUTDOWN, CMD_FORCE_CLOSE,
+        CMD_WRITE_COMPLETE, CMD_HIGH_WATER, CMD_DESTROY,
+    };
+
     private void runCommands() {
         int bits = (int) COMMANDS.getAndSet(this, 0);
-        if ((bits & CMD_ESTABLISH) != 0) {
-            if (establishHook != null) {
-                establishHook.onConnection(this);
-            } else {
-                connectEstablished();
+        for (int cmd : COMMAND_ORDER) {
+            if ((bits & cmd) != 0) {
+                // A callback that throws is reported; it must not cancel the rest of the batch
+                // (a lost destroy would leak the socket).
+                try {
+                    runCommand(cmd);
+                } catch (Throwable t) {
+                    EventLoop.rethrowIfFatal(t);
+                    loop.reportError(t);
+                }
             }
         }
-        if ((bits & CMD_FLUSH) != 0) {
-            flushPending();
-        }
-        if ((bits & CMD_READING) != 0) {
-            applyReading();
-        }
-        if ((bits & CMD_SHUTDOWN) != 0) {
-            shutdownInLoop();
-        }
-        if ((bits & CMD_FORCE_CLOSE) != 0) {
-            forceCloseInLoop();
-        }
-        if ((bits & CMD_HIGH_WATER) != 0 && highWaterPending) {
-            highWaterPending = false;
-            highWaterMarkCallback.onHighWaterMark(this, highWaterQueued);
-        }
-        if ((bits & CMD_WRITE_COMPLETE) != 0 && writeCompleteCallback != null) {
-            writeCompleteCallback.onWriteComplete(this);
-        }
-        if ((bits & CMD_DESTROY) != 0) {
-            connectDestroyed();
+    }
+
+    private void runCommand(int cmd) {
+        switch (cmd) {
+            case CMD_ESTABLISH:
+                if (establishHook != null) {
+                    establishHook.onConnection(this);
+                } else {
+                    connectEstablished();
+                }
+                break;
+            case CMD_FLUSH:
+                flushPending();
+                break;
+            case CMD_READING:
+                applyReading();
+                break;
+            case CMD_SHUTDOWN:
+                shutdownInLoop();
+                break;
+            case CMD_FORCE_CLOSE:
+                forceCloseInLoop();
+                break;
+            case CMD_WRITE_COMPLETE:
+                if (writeCompleteCallback != null) {
+                    writeCompleteCallback.onWriteComplete(this);
+                }
+                break;
+            case CMD_HIGH_WATER:
+                if (highWaterPending) {
+                    highWaterPending = false;
+                    highWaterMarkCallback.onHighWaterMark(this, highWaterQueued);
+                }
+                break;
+            default:
+                connectDestroyed();
+                break;
         }
     }
 

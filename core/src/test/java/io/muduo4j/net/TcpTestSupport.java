@@ -136,7 +136,7 @@ final class TcpTestSupport {
         long n;
         while ((n = counter.getAsLong()) > max) {
             if (System.nanoTime() - deadline > 0) {
-                fail(what + ": " + n + " open, expected at most " + max);
+                fail(what + ": " + n + ", expected at most " + max + " within " + WAIT_SECONDS + " s");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }

@@ -66,6 +66,7 @@ class TcpZeroAllocationTest {
         volatile EventLoop serverIoLoop;
         final AtomicLong serverUps = new AtomicLong();
         final AtomicLong serverDowns = new AtomicLong();
+        final Semaphore serverDown = new Semaphore(0);
 
         Fixture() {
             server.setThreadNum(1);
@@ -76,6 +77,7 @@ class TcpZeroAllocationTest {
                     serverUps.incrementAndGet();
                 } else {
                     serverDowns.incrementAndGet();
+                    serverDown.release();
                 }
             });
             server.setMessageCallback((c, b, t) -> c.send(b));
@@ -209,8 +211,10 @@ class TcpZeroAllocationTest {
         "16, CROSS_THREAD", "4096, CROSS_THREAD", "65536, CROSS_THREAD"
     })
     void steadyStateEchoAllocatesNothingOnAnyLoopThread(int size, Send mode) throws Exception {
-        // Enough for C2 to compile the paths; the big messages reach it in fewer round trips.
-        assertEchoAllocatesNothing(size, mode, size >= 65536 ? 8_000 : 30_000);
+        // Enough for C2 to compile the paths and settle: in a fresh JVM, deoptimisations (each
+        // re-materialising a few scalar-replaced objects) were still seen up to ~23,000 echoes.
+        // The big messages take fewer round trips to get there.
+        assertEchoAllocatesNothing(size, mode, size >= 65536 ? 16_000 : 50_000);
     }
 
     /**
@@ -357,7 +361,10 @@ class TcpZeroAllocationTest {
                     before = readAll(tids);
                 }
                 client.connect();
-                if (!downs.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                // A cycle ends when both sides are down: a server left behind would hold more
+                // sockets at once, and so more pooled buffers and higher descriptor numbers.
+                if (!downs.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)
+                        || !f.serverDown.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
                     fail("cycle " + i + " did not complete");
                 }
             }
@@ -372,11 +379,12 @@ class TcpZeroAllocationTest {
                 perCycle[i] = (after[i] - before[i]) / (double) measured;
                 report.append(String.format("%s=%.1f B/cycle; ", THREAD_NAMES[i], perCycle[i]));
             }
+            report.append("highest descriptor ").append(highestOpenFd());
             System.out.println("[TcpZeroAllocationTest] connect+establish+close over " + measured + " cycles: " + report);
-            // Measured on JDK 17 (descriptors < 128): client ~865, acceptor ~880, I/O ~160 B/cycle.
-            // The bounds leave room for the JDK's Integer boxing of descriptors > 127 (16 B per
-            // selector operation on a socket, 3 to 6 per cycle) and escape-analysis noise, not for
-            // a second library object of any size.
+            // Measured on JDK 17 (descriptors < 128): client 864-912, acceptor 880-960, I/O 160-184
+            // B/cycle, the spread being JDK objects C2 scalar-replaces in some runs and not in
+            // others. The bounds leave room for that and for the JDK's Integer boxing of
+            // descriptors > 127 (16 B per selector operation on a socket, 1 to 4 per cycle).
             assertTrue(perCycle[0] < CLIENT_BOUND, "client loop per cycle: " + report);
             assertTrue(perCycle[1] < SERVER_IO_BOUND, "server I/O loop per cycle: " + report);
             assertTrue(perCycle[2] < SERVER_BASE_BOUND, "server acceptor loop per cycle: " + report);
@@ -386,22 +394,24 @@ class TcpZeroAllocationTest {
     /*
      * What a cycle allocates (JDK 17, heap histogram of 4000 cycles plus JFR allocation stacks):
      *
-     * client loop ~865 B: the JDK's ~570 B -- SocketChannel.open() (SocketChannelImpl 112,
-     *   FileDescriptor 40, 2 ReentrantLock + NonfairSync 96, 5 lock Objects 80), finishConnect's
+     * client loop ~865 B: the JDK's 568 B -- SocketChannel.open() (SocketChannelImpl 112,
+     *   FileDescriptor 40, 2 ReentrantLock + NonfairSync 96, 4 lock Objects 64), finishConnect's
      *   cached local InetSocketAddress (ISA + holder + Inet4Address + holder, 96), register
      *   (SelectionKeyImpl 48, the channel's SelectionKey[] 24, SelectorImpl.keys node 32,
      *   EPollSelectorImpl.fdToKey node 32), close (keys.clone() 24), socket-option lookups
-     *   (SocketOptionRegistry$RegistryKey 24, often scalar-replaced) -- plus the library's 296 B:
+     *   (SocketOptionRegistry$RegistryKey 24 each, often scalar-replaced) -- plus the library's 296 B:
      *   TcpConnection 168, Channel 48, four bound method references 64, the send lock 16.
-     * server acceptor loop ~880 B: the JDK's accept() ~570 B (SocketChannelImpl and its locks and
+     * server acceptor loop ~880 B: the JDK's accept() ~580 B (SocketChannelImpl and its locks and
      *   FileDescriptor as above, the peer and local InetSocketAddress 96 each, InetSocketAddress[1]
-     *   24, a RegistryKey for TCP_NODELAY 24) plus the same 296 B of TcpConnection and Channel.
-     * server I/O loop 160 B: only the JDK's register (136) and close (24); the library allocates
-     *   nothing there (buffers come from the loop's pool, the registry is a primitive map).
+     *   and SocketAddress[1] 24 each, a RegistryKey for TCP_NODELAY 24) plus the same 296 B of
+     *   TcpConnection and Channel.
+     * server I/O loop 160 B: only the JDK's register (136) and close (24, plus a RegistryKey when
+     *   not scalar-replaced); the library allocates nothing there (buffers come from the loop's
+     *   pool, the registry is a primitive map).
      */
-    static final double CLIENT_BOUND = 1_100;
+    static final double CLIENT_BOUND = 1_152;
     static final double SERVER_IO_BOUND = 320;
-    static final double SERVER_BASE_BOUND = 1_100;
+    static final double SERVER_BASE_BOUND = 1_152;
 
     /** Waits until the server has closed all {@code cycles} connections and both loops went round. */
     private static void settle(Fixture f, long cycles) throws Exception {

@@ -45,7 +45,7 @@ public class ConnectBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        Peer peer = impl.newPeer();
+        Peer peer = impl.newPeer(true);
         server = peer.startServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
         probe = peer.connectProbe(server.address());
     }

@@ -6,8 +6,9 @@ package io.muduo4j.bench;
  * <p>On a 2-core machine a spinning loop on both ends plus the spinning JMH thread would leave no
  * core for anyone else, so {@link #MUDUO_SPINNING} spins on the <em>client</em> side only (the side
  * the measuring thread talks to: that is where the cross-thread hop and the read wake-up happen)
- * while the in-process server loops block, exactly as in {@link #MUDUO_BLOCKING}. See
- * {@code jmh/README.md}.
+ * while the in-process server loops block, exactly as in {@link #MUDUO_BLOCKING}. System
+ * properties {@code muduo4j.bench.spinLayout=shared} (server and client on one spinning loop) and
+ * {@code muduo4j.bench.idle=busy|noop|yield|backoff} try the alternatives. See {@code jmh/README.md}.
  */
 public enum Impl {
     /** muduo4j, server and client loops in blocking mode. */
@@ -21,13 +22,16 @@ public enum Impl {
     /** Plain JDK blocking {@code SocketChannel}, one thread per connection. */
     JDK;
 
-    /** A fresh peer for the in-process benchmarks. */
-    Peer newPeer() {
+    /**
+     * A fresh peer for the in-process benchmarks. {@code callerSpins}: the JMH thread spins while it
+     * waits (connect, caller-thread round trip), which is when {@code spinLayout=shared} applies.
+     */
+    Peer newPeer(boolean callerSpins) {
         switch (this) {
             case MUDUO_BLOCKING:
-                return MuduoPeer.forBenchmark(false);
+                return MuduoPeer.forBenchmark(false, callerSpins);
             case MUDUO_SPINNING:
-                return MuduoPeer.forBenchmark(true);
+                return MuduoPeer.forBenchmark(true, callerSpins);
             case NETTY_NIO:
                 return new NettyPeer(NettyPeer.Transport.NIO);
             case NETTY_EPOLL:

@@ -51,11 +51,13 @@ final class MuduoPeer implements Peer {
 
     /**
      * Benchmarks: servers always block; clients spin in MUDUO_SPINNING (2 cores, see {@link Impl}).
-     * With system property {@code muduo4j.bench.spinLayout=shared} a spinning peer instead runs
-     * server and client on one spinning loop.
+     * With system property {@code muduo4j.bench.spinLayout=shared}, a spinning peer in a benchmark
+     * whose measuring thread spins ({@code callerSpins}) instead runs server and client on one
+     * spinning loop, so that only two threads compete for the two cores.
      */
-    static MuduoPeer forBenchmark(boolean spinClient) {
-        boolean shared = spinClient && "shared".equals(System.getProperty("muduo4j.bench.spinLayout", "split"));
+    static MuduoPeer forBenchmark(boolean spinClient, boolean callerSpins) {
+        boolean shared = spinClient && callerSpins
+                && "shared".equals(System.getProperty("muduo4j.bench.spinLayout", "split"));
         return new MuduoPeer(false, spinClient, shared);
     }
 
@@ -122,7 +124,7 @@ final class MuduoPeer implements Peer {
     }
 
     static EventLoop.Options options(boolean spin) {
-        return spin ? EventLoop.Options.spinning(idleStrategy(IDLE)) : EventLoop.Options.blocking();
+        return spin ? EventLoop.Options.spinning(() -> idleStrategy(IDLE)) : EventLoop.Options.blocking();
     }
 
     @Override
@@ -298,20 +300,27 @@ final class MuduoPeer implements Peer {
             });
             client.setMessageCallback(this::onMessage);
             client.setMaxAttempts(1);
-            client.connect();
+            TcpConnection c = null;
             try {
+                client.connect();
                 if (!up.await(10, TimeUnit.SECONDS)) {
                     throw new IOException("could not connect to " + server);
                 }
+                c = client.connection();
+                if (c == null) {
+                    throw new IOException("connection to " + server + " closed at once");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                client.close().orTimeout(5, TimeUnit.SECONDS).join();
+                thread.release();
                 throw new IOException("interrupted", e);
-            } catch (IOException e) {
-                client.close();
+            } catch (IOException | RuntimeException e) {
+                client.close().orTimeout(5, TimeUnit.SECONDS).join();
                 thread.release();
                 throw e;
             }
-            conn = client.connection();
+            conn = c;
         }
 
         private void wake() {

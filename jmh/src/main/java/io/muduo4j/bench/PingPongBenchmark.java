@@ -76,7 +76,7 @@ public class PingPongBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        Peer peer = impl.newPeer();
+        Peer peer = impl.newPeer(false);
         server = peer.startServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
         pingPong = peer.pingPong(server.address(), connections, size, 1, false);
     }

@@ -13,6 +13,8 @@ import org.HdrHistogram.Histogram;
  */
 final class PingPongSession {
     static final long MAX_RTT_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** RTT is recorded by the first this-many sessions only: a histogram is about 200 KB. */
+    static final int MAX_RTT_SESSIONS = 64;
 
     final int blockSize;
     private final Histogram rtt;
@@ -67,7 +69,7 @@ final class PingPongSession {
         Group(int connections, int blockSize, boolean recordRtt) {
             sessions = new PingPongSession[connections];
             for (int i = 0; i < connections; i++) {
-                sessions[i] = new PingPongSession(blockSize, recordRtt);
+                sessions[i] = new PingPongSession(blockSize, recordRtt && i < MAX_RTT_SESSIONS);
             }
         }
 
@@ -105,7 +107,9 @@ final class PingPongSession {
             }
             Histogram h = new Histogram(MAX_RTT_NANOS, 3);
             for (PingPongSession p : sessions) {
-                h.add(p.histogram());
+                if (p.histogram() != null) {
+                    h.add(p.histogram());
+                }
             }
             return h;
         }

@@ -48,8 +48,8 @@ public class RoundTripBenchmark {
         Peer.Server server;
         Peer.RoundTrip roundTrip;
 
-        void start(Impl impl, int size) throws IOException {
-            Peer peer = impl.newPeer();
+        void start(Impl impl, int size, boolean callerSpins) throws IOException {
+            Peer peer = impl.newPeer(callerSpins);
             server = peer.startServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
             roundTrip = peer.roundTrip(server.address(), size);
         }
@@ -74,7 +74,7 @@ public class RoundTripBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            start(impl, size);
+            start(impl, size, true);
         }
 
         @TearDown(Level.Trial)
@@ -93,7 +93,7 @@ public class RoundTripBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            start(impl, size);
+            start(impl, size, false);
         }
 
         @TearDown(Level.Trial)

@@ -89,6 +89,7 @@ final class Charts {
         r.setBarPainter(new StandardBarPainter());
         r.setShadowVisible(false);
         r.setItemMargin(0.02);
+        r.setMaximumBarWidth(0.08);
         for (int i = 0; i < ds.getRowCount(); i++) {
             int idx = implOrder.indexOf(String.valueOf(ds.getRowKey(i)));
             r.setSeriesPaint(i, COLORS[Math.floorMod(idx < 0 ? i : idx, COLORS.length)]);

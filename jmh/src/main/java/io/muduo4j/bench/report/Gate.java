@@ -123,7 +123,7 @@ final class Gate {
                     filter.put(p[0].trim(), p[1].trim());
                 }
             }
-            rules.add(new Rule(line, s.group(1), mode, filter, m.group(2), m.group(3), m.group(4),
+            rules.add(new Rule(line.replaceAll("\\s+", " "), s.group(1), mode, filter, m.group(2), m.group(3), m.group(4),
                     Double.parseDouble(m.group(5))));
         }
         return rules;

@@ -285,10 +285,12 @@ public final class Report implements Callable<Integer> {
             Map<String, Map<String, Double>> values = new LinkedHashMap<>();
             for (Map.Entry<String, Map<String, Result>> c : cases.entrySet()) {
                 Map<String, Double> v = new LinkedHashMap<>();
+                String label = c.getKey();
                 for (Map.Entry<String, Result> e : c.getValue().entrySet()) {
                     v.put(e.getKey(), e.getValue().headline());
+                    label = e.getValue().shortCaseLabel();
                 }
-                values.put(c.getKey(), v);
+                values.put(label, v);
             }
             panels.add(new Charts.Panel(first.benchmark + " (" + first.mode + ", " + unit + ")"
                     + (higher ? ": higher is better" : ": lower is better"), unit, values));

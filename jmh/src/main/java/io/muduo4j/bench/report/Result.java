@@ -135,6 +135,29 @@ final class Result {
         return sb.toString();
     }
 
+    /** A compact case label for chart axes, e.g. {@code 10 conns, 4 KiB}; the benchmark method when there are no parameters. */
+    String shortCaseLabel() {
+        if (params.isEmpty()) {
+            return benchmark.substring(benchmark.indexOf('.') + 1);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> p : params.entrySet()) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            String v = p.getValue();
+            if (p.getKey().equals("size") && v.matches("\\d+")) {
+                long n = Long.parseLong(v);
+                sb.append(n >= 1024 && n % 1024 == 0 ? (n / 1024) + " KiB" : n + " B");
+            } else if (p.getKey().equals("connections")) {
+                sb.append(v).append(v.equals("1") ? " conn" : " conns");
+            } else {
+                sb.append(p.getKey()).append('=').append(v);
+            }
+        }
+        return sb.toString();
+    }
+
     /** True when the figure of merit is a throughput (the ping-pong MiB/s or a thrpt score). */
     boolean higherIsBetter() {
         return secondary.containsKey("mibPerSec") || mode.equals("thrpt");

@@ -1,0 +1,195 @@
+package io.muduo4j.net;
+
+import static io.muduo4j.net.TcpTestSupport.get;
+import static io.muduo4j.net.TcpTestSupport.onLoop;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link TcpConnection#forceClose()} from a thread other than the connection's loop: the close
+ * happens on the loop, once, with the down callback there; queued output is dropped; racing
+ * {@code forceClose}, {@code shutdown}, {@code send} and a closing peer still close exactly once;
+ * {@code shutdown()} plus {@code forceCloseWithDelay} closes a peer that never closes after the
+ * delay.
+ */
+@Timeout(30)
+class TcpForceCloseTest {
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void forceCloseFromAnotherThreadClosesOnTheLoopOnce(EventLoop.WaitMode mode) throws Exception {
+        for (boolean outputQueued : new boolean[] {false, true}) {
+            CompletableFuture<TcpConnection> up = new CompletableFuture<>();
+            CompletableFuture<Thread> downThread = new CompletableFuture<>();
+            AtomicInteger downs = new AtomicInteger();
+            try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+                EventLoop base = loops.start("fc-base");
+                TcpServer server = TcpTestSupport.server(loops, base, "fc", 1, s -> s.setConnectionCallback(c -> {
+                    if (c.connected()) {
+                        if (outputQueued) {
+                            c.send(new byte[16 << 20]);
+                        }
+                        up.complete(c);
+                    } else {
+                        downs.incrementAndGet();
+                        downThread.complete(Thread.currentThread());
+                    }
+                }));
+                try (SocketChannel peer = SocketChannel.open()) {
+                    peer.setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);
+                    peer.connect(server.listenAddress());
+                    TcpConnection conn = get(up, "server connection");
+                    Thread loopThread = onLoop(conn.loop(), Thread::currentThread);
+                    conn.forceClose();
+                    assertNotEquals(TcpConnection.State.CONNECTED, conn.state(), "state right after forceClose()");
+                    assertFalse(conn.send(new byte[1]), "send after forceClose()");
+                    assertEquals(loopThread, get(downThread, "down callback"), "the down callback runs on the loop");
+                    onLoop(conn.loop(), () -> null);
+                    assertEquals(1, downs.get());
+                    assertTrue(conn.disconnected());
+                    assertNull(conn.closeCause(), "a forced close is orderly");
+                    // The peer sees the end (after whatever the kernel had already taken).
+                    ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+                    long got = 0;
+                    int n;
+                    while ((n = peer.read(b.clear())) >= 0) {
+                        got += n;
+                    }
+                    assertTrue(got < 16 << 20 || !outputQueued, "queued output was not dropped: " + got);
+                    TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+                } catch (java.io.IOException e) {
+                    // A reset instead of EOF is fine for the peer (unread data at close)
+                    assertTrue(outputQueued, "unexpected " + e);
+                }
+                server.close();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void racingClosesCloseEachConnectionOnce(EventLoop.WaitMode mode) throws Exception {
+        int connections = 40;
+        BlockingQueue<TcpConnection> ups = new LinkedBlockingQueue<>();
+        Map<Long, AtomicInteger> downs = new ConcurrentHashMap<>();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+            EventLoop base = loops.start("race-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "race", 2, s -> {
+                s.setConnectionCallback(c -> {
+                    if (c.connected()) {
+                        downs.put(c.id(), new AtomicInteger());
+                        ups.add(c);
+                    } else {
+                        downs.get(c.id()).incrementAndGet();
+                    }
+                });
+                s.setMessageCallback((c, b, t) -> c.send(b));
+            });
+            List<SocketChannel> peers = new ArrayList<>();
+            List<TcpConnection> conns = new ArrayList<>();
+            try {
+                for (int i = 0; i < connections; i++) {
+                    peers.add(SocketChannel.open(server.listenAddress()));
+                    conns.add(ups.poll(TcpTestSupport.WAIT_SECONDS, TimeUnit.SECONDS));
+                }
+                // conns[i] is not necessarily peers[i]'s; every pair is closed anyway
+                int racers = 4;
+                CyclicBarrier go = new CyclicBarrier(racers + 1);
+                List<CompletableFuture<Void>> done = new ArrayList<>();
+                for (int r = 0; r < racers; r++) {
+                    int role = r;
+                    CompletableFuture<Void> f = new CompletableFuture<>();
+                    done.add(f);
+                    Thread t = new Thread(() -> {
+                        try {
+                            go.await(TcpTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
+                            for (int i = 0; i < connections; i++) {
+                                TcpConnection c = conns.get(i);
+                                switch (role) {
+                                    case 0: c.forceClose(); break;
+                                    case 1: c.shutdown(); break;
+                                    case 2: c.send(new byte[64]); break;
+                                    default: peers.get(i).close(); break;
+                                }
+                            }
+                            f.complete(null);
+                        } catch (Throwable e) {
+                            f.completeExceptionally(e);
+                        }
+                    }, "racer-" + r);
+                    t.setDaemon(true);
+                    t.start();
+                }
+                go.await(TcpTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
+                for (CompletableFuture<Void> f : done) {
+                    get(f, "racer");
+                }
+                TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+                for (TcpConnection c : conns) {
+                    onLoop(c.loop(), () -> null);
+                    assertEquals(1, downs.get(c.id()).get(), "down callbacks of " + c);
+                    assertTrue(c.disconnected());
+                }
+            } finally {
+                for (SocketChannel p : peers) {
+                    p.close();
+                }
+            }
+            server.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void shutdownThenForceCloseWithDelayClosesAPeerThatNeverCloses(EventLoop.WaitMode mode) throws Exception {
+        CompletableFuture<TcpConnection> up = new CompletableFuture<>();
+        CompletableFuture<Long> downAt = new CompletableFuture<>();
+        AtomicInteger downs = new AtomicInteger();
+        long delayMs = 200;
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+            EventLoop base = loops.start("delay-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "delay", 1, s -> s.setConnectionCallback(c -> {
+                if (c.connected()) {
+                    up.complete(c);
+                } else {
+                    downs.incrementAndGet();
+                    downAt.complete(System.nanoTime());
+                }
+            }));
+            try (SocketChannel peer = SocketChannel.open(server.listenAddress())) {
+                TcpConnection conn = get(up, "server connection");
+                conn.send(new byte[] {42});
+                long start = System.nanoTime();
+                conn.shutdown();
+                conn.forceCloseWithDelay(delayMs, TimeUnit.MILLISECONDS);
+                ByteBuffer b = ByteBuffer.allocate(8);
+                assertEquals(1, peer.read(b), "the byte sent before shutdown()");
+                assertEquals(-1, peer.read(b), "the FIN of shutdown()");
+                long elapsedMs = TimeUnit.NANOSECONDS.toMillis(get(downAt, "the delayed close") - start);
+                assertTrue(elapsedMs >= delayMs - 1, "closed after " + elapsedMs + " ms, delay " + delayMs);
+                onLoop(conn.loop(), () -> null);
+                assertEquals(1, downs.get());
+            }
+            server.close();
+        }
+    }
+}
