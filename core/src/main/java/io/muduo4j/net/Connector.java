@@ -127,10 +127,14 @@ final class Connector {
         return retryTimer != 0;
     }
 
-    /** Starts connecting. Any thread. */
+    /**
+     * Starts connecting. Any thread. Always queued, even on the loop thread: a
+     * {@code TcpClient.connect()} from a connection's down callback runs while this connector
+     * still counts that connection ({@link State#CONNECTED}), and would be ignored if run inline.
+     */
     void start() {
         connect = true;
-        loop.runInLoop(startTask);
+        loop.queueInLoop(startTask);
     }
 
     /** Stops: cancels a pending retry, closes an attempt in progress. Any thread. */
