@@ -105,6 +105,7 @@ public final class TcpConnection {
     private boolean highWaterPending; // the high-water callback is posted and has not run yet
     private boolean peerShutdown;
     private boolean outputShutdown;
+    private boolean shutdownRequested;
     private long highWaterQueued;
     private long bytesReceived;
     private long bytesSent;
@@ -580,7 +581,7 @@ public final class TcpConnection {
                     writeCompleteCallback.onWriteComplete(this);
                 }
             }
-            if (state == State.DISCONNECTING && !outputShutdown) {
+            if (shutdownRequested && !outputShutdown) {
                 shutdownOutputNow();
             }
         } else if (!channel.isWriting()) {
@@ -600,9 +601,17 @@ public final class TcpConnection {
         }
     }
 
+    /*
+     * Runs after the flush of the same command batch, so everything sent before shutdown() is in
+     * the output buffer by now. The state alone cannot be the trigger: another thread switches it
+     * to DISCONNECTING before its last sends have been flushed here.
+     */
     private void shutdownInLoop() {
-        if (state == State.DISCONNECTING && !channel.isWriting() && !outputShutdown
-                && (output == null || output.readableBytes() == 0)) {
+        if (state != State.DISCONNECTING || outputShutdown) {
+            return;
+        }
+        shutdownRequested = true;
+        if (!channel.isWriting() && (output == null || output.readableBytes() == 0)) {
             shutdownOutputNow();
         }
     }

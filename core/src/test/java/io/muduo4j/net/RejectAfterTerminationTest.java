@@ -64,6 +64,22 @@ class RejectAfterTerminationTest {
 
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
+    void aLoopClosedWithoutRunningRefusesTasks(EventLoop.WaitMode mode) throws Exception {
+        CompletableFuture<EventLoop> closed = new CompletableFuture<>();
+        Thread th = new Thread(() -> {
+            EventLoop loop = new EventLoop(LoopTestSupport.options(mode));
+            loop.close();
+            closed.complete(loop);
+        }, "reject-never-ran");
+        th.start();
+        EventLoop loop = closed.get(LoopTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
+        join(th);
+        assertTrue(loop.isTerminated() && loop.isClosed());
+        assertThrows(RejectedExecutionException.class, () -> loop.runInLoop(() -> { }));
+    }
+
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
     void everyAcceptedTaskRunsExactlyOnceWhileTheLoopQuits(EventLoop.WaitMode mode) throws Exception {
         // A small queue so that some producers are waiting for room when the loop ends.
         EventLoopThread t = new EventLoopThread("reject-race", LoopTestSupport.options(mode).taskQueueCapacity(4), null);
