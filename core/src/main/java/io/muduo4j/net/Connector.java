@@ -189,6 +189,16 @@ final class Connector {
         }
         state = State.CONNECTING;
         channel.reset(s);
+        if (!connectedAtOnce) {
+            // On loopback the handshake has usually finished inside connect() already: one poll
+            // now spares a selector round and two interest changes, and reports a refusal at once.
+            try {
+                connectedAtOnce = s.finishConnect();
+            } catch (IOException e) {
+                retry(e);
+                return;
+            }
+        }
         if (connectedAtOnce) {
             established();
             return;

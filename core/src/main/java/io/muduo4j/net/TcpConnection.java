@@ -39,9 +39,10 @@ import java.util.concurrent.TimeUnit;
  * queued; {@code OP_WRITE} is armed only while output is pending. When output crosses the
  * high-water mark upwards the high-water callback runs once; when it falls back to the low-water
  * mark the low-water callback runs; when it drains completely the write-complete callback runs.
- * The high-water callback is posted (never run inside {@code send}), and a low-water callback
- * always follows the high-water callback it pairs with: output that falls back to the low-water
- * mark before the posted high-water callback ran calls neither.
+ * The two water-mark callbacks alternate, starting with high water (Netty-style writability): a
+ * dip below the high-water mark that does not reach the low-water mark is not a new crossing. The
+ * high-water callback is posted (never run inside {@code send}); output that falls back to the
+ * low-water mark before it ran calls neither.
  *
  * <h2>Input</h2>
  * One scattering read per readiness event into the input buffer's free tail plus the loop's
@@ -538,7 +539,8 @@ public final class TcpConnection {
     /** After output grew from {@code oldLen}: high-water check, then write if nothing was pending. */
     private void afterAppend(int oldLen) {
         long newLen = output.readableBytes();
-        if (oldLen < highWaterMark && newLen >= highWaterMark && highWaterMarkCallback != null) {
+        if (oldLen < highWaterMark && newLen >= highWaterMark && highWaterMarkCallback != null
+                && !aboveHighWater) { // once per excursion: a dip and re-crossing above low water is the same one
             aboveHighWater = true;
             highWaterQueued = newLen;
             highWaterPending = true;

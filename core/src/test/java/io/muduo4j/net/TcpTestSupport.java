@@ -39,12 +39,13 @@ final class TcpTestSupport {
 
     /**
      * Blocking, or spinning with a backoff idle strategy (the test machine has 2 cores; a busy
-     * spin would starve the other threads). A fresh strategy per call: strategies keep state.
+     * spin would starve the other threads). A strategy per loop (strategies keep state), also
+     * for the loops of a server's pool made from one {@code Options}.
      */
     static EventLoop.Options options(EventLoop.WaitMode mode) {
         return mode == EventLoop.WaitMode.BLOCKING
                 ? EventLoop.Options.blocking()
-                : EventLoop.Options.spinning(new BackoffIdleStrategy());
+                : EventLoop.Options.spinning(BackoffIdleStrategy::new);
     }
 
     /** Loop threads that are all closed (quit and joined) at the end of a try-with-resources. */

@@ -143,13 +143,17 @@ class WaterMarkTest {
      * precede its high-water callback, or a relay that stops reading on high water and resumes on
      * low water stops for good. H and L must alternate, starting with H, and end paired.
      */
-    @ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(EventLoop.WaitMode.class)
-    void lowWaterNeverPrecedesHighWater(EventLoop.WaitMode mode) throws Exception {
+    static List<Arguments> modesAndSenders() {
+        return cases();
+    }
+
+    @ParameterizedTest(name = "{0}, sent from the loop: {1}")
+    @MethodSource("modesAndSenders")
+    void lowWaterNeverPrecedesHighWater(EventLoop.WaitMode mode, boolean fromLoop) throws Exception {
         List<Event> events = new CopyOnWriteArrayList<>();
         CompletableFuture<TcpConnection> up = new CompletableFuture<>();
         CompletableFuture<Void> done = new CompletableFuture<>();
-        int rounds = 200;
+        int rounds = fromLoop ? 200 : 4000;
         int chunk = 16 * 1024;
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop base = loops.start("wm2-base");
@@ -165,20 +169,34 @@ class WaterMarkTest {
             try (SocketChannel peer = SocketChannel.open(server.listenAddress())) {
                 TcpConnection conn = get(up, "server connection");
                 byte[] data = new byte[chunk];
-                conn.loop().queueInLoop(new Runnable() {
-                    int n;
+                if (fromLoop) {
+                    conn.loop().queueInLoop(new Runnable() {
+                        int n;
 
-                    @Override
-                    public void run() {
-                        conn.send(data);
-                        if (++n < rounds) {
-                            conn.loop().queueInLoop(this);
-                        } else {
-                            conn.shutdown();
-                            done.complete(null);
+                        @Override
+                        public void run() {
+                            conn.send(data);
+                            if (++n < rounds) {
+                                conn.loop().queueInLoop(this);
+                            } else {
+                                conn.shutdown();
+                                done.complete(null);
+                            }
                         }
-                    }
-                });
+                    });
+                } else {
+                    // Bursts from another thread: flushed output crosses the mark again and again,
+                    // sometimes right after a high-water callback ran, while a fast reader drains it.
+                    Thread sender = new Thread(() -> {
+                        for (int n = 0; n < rounds; n++) {
+                            conn.send(data);
+                        }
+                        conn.shutdown();
+                        done.complete(null);
+                    }, "wm2-sender");
+                    sender.setDaemon(true);
+                    sender.start();
+                }
                 ByteBuffer b = ByteBuffer.allocateDirect(256 * 1024);
                 long got = 0;
                 while (true) {
