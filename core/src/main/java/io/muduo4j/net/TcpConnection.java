@@ -76,6 +76,7 @@ public final class TcpConnection {
     private static final int CMD_WRITE_COMPLETE = 1 << 5;
     private static final int CMD_HIGH_WATER = 1 << 6;
     private static final int CMD_DESTROY = 1 << 7;
+    private static final int CMD_WRITE_ERROR = 1 << 8;
 
     private static final ConnectionCallback NO_CONNECTION_CALLBACK = c -> { };
     private static final MessageCallback DISCARD = (c, b, t) -> b.retrieveAll();
@@ -100,6 +101,8 @@ public final class TcpConnection {
     private Buffer input;
     private Buffer output;
     private Buffer pending; // guarded by pendingLock; the staging area of cross-thread sends
+    private boolean outputIdle; // guarded by pendingLock; written by the loop only, see send()
+    private volatile Throwable directWriteError;
     private boolean reading;
     private boolean inputPaused;
     private boolean aboveHighWater;
@@ -298,7 +301,7 @@ public final class TcpConnection {
     /** Established on its loop: enables reading and calls the connection callback (up). Loop thread. */
     void connectEstablished() {
         loop.assertInLoopThread();
-        if (!transition(State.CONNECTING, State.CONNECTED)) {
+        if (state != State.CONNECTING) {
             return; // destroyed before it was established (server stopping)
         }
         BufferPool pool = loop.buffers();
@@ -306,7 +309,10 @@ public final class TcpConnection {
         output = pool.acquire();
         synchronized (pendingLock) {
             pending = pool.acquire();
+            outputIdle = true;
         }
+        // Buffers first: another thread may send the moment it sees CONNECTED.
+        transition(State.CONNECTING, State.CONNECTED);
         reading = true;
         channel.enableReading();
         connectionCallback.onConnection(this);
@@ -379,7 +385,7 @@ public final class TcpConnection {
      * high-water crossing in it (after a crossing output is pending, so a send cannot drain it).
      */
     private static final int[] COMMAND_ORDER = {
-        CMD_ESTABLISH, CMD_FLUSH, CMD_READING, CMD_SHUTDOWN, CMD_FORCE_CLOSE,
+        CMD_ESTABLISH, CMD_WRITE_ERROR, CMD_FLUSH, CMD_READING, CMD_SHUTDOWN, CMD_FORCE_CLOSE,
         CMD_WRITE_COMPLETE, CMD_HIGH_WATER, CMD_DESTROY,
     };
 
@@ -410,6 +416,9 @@ public final class TcpConnection {
                 break;
             case CMD_FLUSH:
                 flushPending();
+                break;
+            case CMD_WRITE_ERROR:
+                handleClose(directWriteError);
                 break;
             case CMD_READING:
                 applyReading();
@@ -450,7 +459,8 @@ public final class TcpConnection {
         if (state != State.CONNECTED) {
             return false;
         }
-        if (loop.isInLoopThread()) {
+        boolean inLoop = loop.isInLoopThread();
+        if (inLoop && outputBusy()) {
             int old = output.readableBytes();
             output.append(data, off, len);
             afterAppend(old);
@@ -461,8 +471,11 @@ public final class TcpConnection {
                 return false;
             }
             pending.append(data, off, len);
+            if (writeDirectLocked()) {
+                return true;
+            }
         }
-        post(CMD_FLUSH);
+        staged(inLoop);
         return true;
     }
 
@@ -471,7 +484,8 @@ public final class TcpConnection {
         if (state != State.CONNECTED) {
             return false;
         }
-        if (loop.isInLoopThread()) {
+        boolean inLoop = loop.isInLoopThread();
+        if (inLoop && outputBusy()) {
             int old = output.readableBytes();
             output.append(src);
             afterAppend(old);
@@ -482,8 +496,11 @@ public final class TcpConnection {
                 return false;
             }
             pending.append(src);
+            if (writeDirectLocked()) {
+                return true;
+            }
         }
-        post(CMD_FLUSH);
+        staged(inLoop);
         return true;
     }
 
@@ -496,7 +513,8 @@ public final class TcpConnection {
         if (state != State.CONNECTED) {
             return false;
         }
-        if (loop.isInLoopThread()) {
+        boolean inLoop = loop.isInLoopThread();
+        if (inLoop && outputBusy()) {
             int old = output.readableBytes();
             output.append(buf);
             buf.retrieveAll();
@@ -508,13 +526,78 @@ public final class TcpConnection {
                 return false;
             }
             pending.append(buf);
+            buf.retrieveAll();
+            if (writeDirectLocked()) {
+                return true;
+            }
         }
-        buf.retrieveAll();
-        post(CMD_FLUSH);
+        staged(inLoop);
         return true;
     }
 
-    /** Moves cross-thread sends into the output buffer (a swap when output is empty). Loop thread. */
+    /**
+     * True while the loop owns the socket's output: bytes queued in the output buffer or
+     * {@code OP_WRITE} armed. Then an in-loop send just appends; otherwise it goes the way of
+     * every other sender, through {@code pendingLock}. Loop thread.
+     */
+    private boolean outputBusy() {
+        return output.readableBytes() != 0 || channel.isWriting();
+    }
+
+    /** Bytes were left staged in {@code pending}: the loop takes them over (now, when this is the loop). */
+    private void staged(boolean inLoop) {
+        if (inLoop) {
+            flushPending();
+        } else {
+            post(CMD_FLUSH);
+        }
+    }
+
+    /**
+     * The sender's own write, under {@code pendingLock}, of what is staged: allowed only while
+     * the loop has nothing queued or being written ({@code outputIdle}), so it can neither
+     * overtake nor tear anyone's bytes. A thread other than the loop thus pays one {@code write}
+     * system call instead of waking the loop (a context switch, most of the cost of a cross-thread
+     * round trip). Returns true when all was written; otherwise the rest stays staged for the loop,
+     * and nobody writes directly until the loop has drained it.
+     */
+    private boolean writeDirectLocked() {
+        Buffer p = pending;
+        if (!outputIdle) {
+            return false;
+        }
+        try {
+            bytesSent += p.writeTo(socket);
+        } catch (IOException e) {
+            outputIdle = false;
+            p.retrieveAll();
+            directWriteError = e;
+            post(CMD_WRITE_ERROR);
+            return true; // the connection is closing; like a write the loop failed, the bytes are gone
+        }
+        if (p.readableBytes() != 0) {
+            outputIdle = false; // the loop owns the output from here until it drains
+            return false;
+        }
+        if (writeCompleteCallback != null) {
+            post(CMD_WRITE_COMPLETE);
+        }
+        return true;
+    }
+
+    /** Tells other threads whether they may write directly; loop thread, only on a change. */
+    private void setOutputIdle(boolean idle) {
+        if (outputIdle != idle) {
+            synchronized (pendingLock) {
+                outputIdle = idle;
+            }
+        }
+    }
+
+    /**
+     * Moves staged bytes behind the output buffer (a swap when it is empty) and takes the output
+     * over from direct writers; then writes if nothing was queued. Loop thread.
+     */
     private void flushPending() {
         if (output == null) {
             return;
@@ -532,6 +615,7 @@ public final class TcpConnection {
                 output.append(p);
                 p.retrieveAll();
             }
+            outputIdle = false;
         }
         afterAppend(old);
     }
@@ -576,6 +660,9 @@ public final class TcpConnection {
             if (channel.isWriting()) {
                 channel.disableWriting();
             }
+            if (!shutdownRequested && state == State.CONNECTED) {
+                setOutputIdle(true);
+            }
             if (writeCompleteCallback != null) {
                 if (fromSend) {
                     post(CMD_WRITE_COMPLETE); // not re-entrantly inside the caller's send
@@ -613,6 +700,13 @@ public final class TcpConnection {
             return;
         }
         shutdownRequested = true;
+        // A sender that saw CONNECTED before the switch has finished under the lock by now;
+        // whatever it staged goes out before the FIN, and nobody writes directly any more.
+        flushPending();
+        setOutputIdle(false);
+        if (outputShutdown) {
+            return;
+        }
         if (!channel.isWriting() && (output == null || output.readableBytes() == 0)) {
             shutdownOutputNow();
         }
