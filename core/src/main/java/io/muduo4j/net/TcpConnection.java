@@ -25,9 +25,12 @@ import java.util.concurrent.TimeUnit;
  * {@code send}, {@link #shutdown()}, {@link #forceClose()}, {@link #abort()},
  * {@link #startRead()}/{@link #stopRead()}, the socket option setters and the getters may be
  * called from any thread. A call from another thread becomes a bit in a command word and at most
- * one queued task per burst, so it allocates nothing. Bytes sent from one thread arrive in the
- * order sent, and each {@code send} is written contiguously (never interleaved with another
- * thread's {@code send}). Callbacks run on the loop thread. Callback setters are for setup, before
+ * one queued task per burst, so it allocates nothing. A {@code send} from another thread while the
+ * connection's output is idle is written by the calling thread itself: one {@code write} system
+ * call under a per-connection lock, and the loop is not woken; what the socket does not take at
+ * once is staged for the loop. Bytes sent from one thread arrive in the order sent, and each
+ * {@code send} is written contiguously (never interleaved with another thread's {@code send}).
+ * Callbacks run on the loop thread. Callback setters are for setup, before
  * the connection is established (the owning server or client sets them).
  *
  * <p>A {@code TcpConnection} object is never reused for another socket: a handle kept after the
