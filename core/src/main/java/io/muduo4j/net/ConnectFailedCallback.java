@@ -3,7 +3,9 @@ package io.muduo4j.net;
 /**
  * Called on the client's loop when a connect attempt fails: the cause, the attempt number (from 1)
  * and the delay before the next attempt in milliseconds, or -1 when no further attempt will be made
- * (a fatal error, the attempt limit, or the client was stopped).
+ * (a fatal error, the attempt limit, or the client was stopped). The retry is scheduled after the
+ * callback returns, so the delay counts from then, and stopping the client from the callback leaves
+ * no retry pending.
  */
 @FunctionalInterface
 public interface ConnectFailedCallback {

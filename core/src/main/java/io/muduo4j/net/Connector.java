@@ -46,10 +46,12 @@ final class Connector {
     private final Channel channel;
     private final NewConnectionHandler handler;
     private final Runnable startTask = this::startInLoop;
+    private final Runnable freshStartTask = this::startFresh;
     private final Runnable stopTask = this::stopInLoop;
     private final Runnable timeoutTask = this::onTimeout;
 
     private volatile boolean connect;
+    private volatile boolean closed; // terminal: the client closed; see close()
     private State state = State.DISCONNECTED;
     private SocketChannel socket;
     private long retryTimer;
@@ -134,7 +136,19 @@ final class Connector {
      */
     void start() {
         connect = true;
-        loop.queueInLoop(startTask);
+        loop.queueInLoop(freshStartTask);
+    }
+
+    /**
+     * {@link #start()} on the loop: a new series of attempts (numbered from 1, delays from the
+     * initial one, the full attempt limit), also after the connector gave up or was stopped.
+     */
+    private void startFresh() {
+        if (state == State.DISCONNECTED && connect) {
+            attempt = 0;
+            delayMs = initialDelayMs;
+        }
+        startInLoop();
     }
 
     /** Stops: cancels a pending retry, closes an attempt in progress. Any thread. */
@@ -153,10 +167,20 @@ final class Connector {
         startInLoop();
     }
 
+    /**
+     * Stops for good: {@link #stop()}, and no attempt starts afterwards, even one whose
+     * {@link #start()} raced this call from another thread (it may have set {@code connect} again
+     * after this cleared it). Any thread.
+     */
+    void close() {
+        closed = true;
+        stop();
+    }
+
     private void startInLoop() {
         loop.assertInLoopThread();
-        if (state != State.DISCONNECTED || !connect) {
-            return; // already connecting or connected, or stopped meanwhile
+        if (state != State.DISCONNECTED || !connect || closed) {
+            return; // already connecting or connected, or stopped or closed meanwhile
         }
         cancelRetry();
         connectOnce();
@@ -171,7 +195,15 @@ final class Connector {
             retry(e); // descriptors exhausted, most likely: transient
             return;
         }
-        socket = s;
+        synchronized (this) {
+            if (closed) {
+                // Closed from another thread after the check above, with the loop gone
+                // (closeOffLoop): it could not see this socket, so it is not kept.
+                Acceptor.closeQuietly(s);
+                return;
+            }
+            socket = s; // published under the lock closeOffLoop takes
+        }
         boolean connectedAtOnce;
         try {
             s.configureBlocking(false);
@@ -268,10 +300,14 @@ final class Connector {
             if (j > 0) {
                 d = Math.max(1, (long) (d * (1 - j * ThreadLocalRandom.current().nextDouble())));
             }
-            retryTimer = loop.runAfter(d, TimeUnit.MILLISECONDS, startTask);
             delayMs = Math.min(delayMs * 2, maxDelayMs);
+            // Told first, then scheduled: the delay runs from after the callback, and a callback
+            // that stops the client leaves no retry behind.
             if (cb != null) {
                 cb.onConnectFailed(cause, attempt, d);
+            }
+            if (connect && state == State.DISCONNECTED && retryTimer == 0) {
+                retryTimer = loop.runAfter(d, TimeUnit.MILLISECONDS, startTask);
             }
         } else {
             if (cb != null) {
@@ -328,10 +364,14 @@ final class Connector {
         }
     }
 
-    /** Closes an attempt in progress from outside the loop (the loop has ended). */
+    /** Closes an attempt in progress from outside the loop (the loop has ended), for good. */
     void closeOffLoop() {
-        connect = false;
-        SocketChannel s = socket;
+        SocketChannel s;
+        synchronized (this) {
+            closed = true;
+            connect = false;
+            s = socket;
+        }
         if (s != null) {
             Acceptor.closeQuietly(s);
         }

@@ -162,10 +162,18 @@ public final class TcpClient {
         }
     }
 
-    /** Stops connecting (cancels a pending retry, closes an attempt in progress); leaves an established connection alone. Any thread. */
+    /**
+     * Stops connecting (cancels a pending retry, closes an attempt in progress); leaves an
+     * established connection alone. Any thread; after the loop ended it only closes an attempt
+     * left open.
+     */
     public void stop() {
         wantConnect = false;
-        connector.stop();
+        try {
+            connector.stop();
+        } catch (RejectedExecutionException e) {
+            connector.closeOffLoop(); // the loop has ended: nothing there will retry
+        }
     }
 
     /**
@@ -179,7 +187,7 @@ public final class TcpClient {
         closing = true;
         wantConnect = false;
         try {
-            connector.stop();
+            connector.close(); // also against a connect() racing this from another thread
             loop.runInLoop(closeTask);
         } catch (RejectedExecutionException e) {
             // The loop has ended: nothing will run there again, so close what is left from here.

@@ -217,7 +217,10 @@ public final class TcpConnection {
         return bytesReceived;
     }
 
-    /** Bytes written to the socket so far (loop thread exact). */
+    /**
+     * Bytes written to the socket so far: by the loop, and by other threads' direct writes (see
+     * the class comment), so a read from any thread may lag behind the latest writes.
+     */
     public long bytesSent() {
         return bytesSent;
     }

@@ -31,7 +31,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>{@link #stop()} closes the listener (the port is released), closes every connection (each
  * gets its down callback) and stops the I/O threads; the returned future completes when all that
- * is done. {@link #close()} waits for it.
+ * is done. {@link #close()} waits for it. Called after the base loop has ended it still does all
+ * that (the connections of an I/O loop that has ended too are closed without a down callback,
+ * which could not run any more).
  */
 public final class TcpServer implements AutoCloseable {
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
@@ -264,14 +266,22 @@ public final class TcpServer implements AutoCloseable {
         try {
             loop.runInLoop(this::stopInLoop);
         } catch (RejectedExecutionException e) {
+            // The base loop has ended (its tasks all ran, startInLoop included): close the listener
+            // from here and still stop the I/O loops, whose connections and threads would
+            // otherwise outlive the server.
             acceptor.closeOffLoop();
-            stopped.complete(null);
+            stopIoLoops();
         }
         return stopped;
     }
 
     private void stopInLoop() {
         acceptor.close();
+        stopIoLoops();
+    }
+
+    /** Closes every connection on its I/O loop, then stops the pool. Base loop, or any thread once it ended. */
+    private void stopIoLoops() {
         if (ioLoops == null) {
             stopped.complete(null); // never got to start the pool
             return;
@@ -295,6 +305,12 @@ public final class TcpServer implements AutoCloseable {
             try {
                 io.runInLoop(closeAll);
             } catch (RejectedExecutionException e) {
+                // That loop has ended (the base loop, with no I/O threads): close its sockets from here.
+                for (TcpConnection c : registry.values()) {
+                    Acceptor.closeQuietly(c.socketForOwner());
+                    connectionCount.decrementAndGet();
+                }
+                registry.clear();
                 if (remaining.decrementAndGet() == 0) {
                     finishStop();
                 }

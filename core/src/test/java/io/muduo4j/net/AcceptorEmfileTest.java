@@ -25,10 +25,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Out of file descriptors, the acceptor closes the connections it cannot take (the peer sees EOF
@@ -76,9 +77,15 @@ class AcceptorEmfileTest {
         }
     }
 
-    @Test
-    void outOfDescriptorsTheServerClosesExcessConnectionsKeepsServingDoesNotSpinAndRecovers() throws Exception {
-        InetSocketAddress addr = startChild();
+    /**
+     * In both wait modes: a spinning loop that idles with a back-off strategy parks when it has
+     * nothing to do, so a loop kept busy by a listener it cannot drain shows there as well.
+     */
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void outOfDescriptorsTheServerClosesExcessConnectionsKeepsServingDoesNotSpinAndRecovers(EventLoop.WaitMode mode)
+            throws Exception {
+        InetSocketAddress addr = startChild(mode);
         Stats initial = stats();
         assertEquals(0, initial.emfile, "EMFILE before any load");
 
@@ -123,9 +130,9 @@ class AcceptorEmfileTest {
         long wall = System.nanoTime() - wallBefore;
         long cpu = childCpuNanos() - cpuBefore;
         double share = cpu / (double) wall;
-        System.out.printf("[AcceptorEmfileTest] ulimit -n %d: %d connections served, %d refusals while exhausted;"
+        System.out.printf("[AcceptorEmfileTest] %s, ulimit -n %d: %d connections served, %d refusals while exhausted;"
                 + " child CPU %.1f%% of %d ms wall during %d refused attempts%n",
-                FD_LIMIT, live.size(), closed, 100 * share, TimeUnit.NANOSECONDS.toMillis(wall), attempts);
+                mode, FD_LIMIT, live.size(), closed, 100 * share, TimeUnit.NANOSECONDS.toMillis(wall), attempts);
         assertTrue(attempts >= 20, "too few attempts in the window: " + attempts);
         assertTrue(share < 0.5, String.format("child used %.0f%% of a CPU while out of descriptors", 100 * share));
         Stats afterWindow = stats();
@@ -169,7 +176,7 @@ class AcceptorEmfileTest {
 
     // ------------------------------------------------------------------ the child
 
-    private InetSocketAddress startChild() throws Exception {
+    private InetSocketAddress startChild(EventLoop.WaitMode mode) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         StringBuilder cp = new StringBuilder();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
@@ -181,7 +188,7 @@ class AcceptorEmfileTest {
         String command = "ulimit -n " + FD_LIMIT + " && exec " + quote(java)
                 + " --add-opens java.base/jdk.internal.misc=ALL-UNNAMED"
                 + " -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
-                + " -cp " + quote(cp.toString()) + " " + EmfileEchoServerMain.class.getName();
+                + " -cp " + quote(cp.toString()) + " " + EmfileEchoServerMain.class.getName() + " " + mode.name();
         childStderr = Files.createTempFile("emfile-child", ".err");
         child = new ProcessBuilder("bash", "-c", command)
                 .redirectError(childStderr.toFile())

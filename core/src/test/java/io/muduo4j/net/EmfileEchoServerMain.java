@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The child process of {@link AcceptorEmfileTest}: an echo {@link TcpServer} (one I/O thread) meant
- * to run under a low {@code ulimit -n}. Prints {@code PORT <port>} when it accepts connections,
+ * The child process of {@link AcceptorEmfileTest}: an echo {@link TcpServer} (one I/O thread; its
+ * loops in the wait mode {@code args[0]}, blocking by default) meant to run under a low
+ * {@code ulimit -n}. Prints {@code PORT <port>} when it accepts connections,
  * then answers each {@code stats} line on stdin with
  * {@code STATS emfile=<n> connections=<n> cpuNanos=<n> fds=<n>}; exits on {@code quit} or when
  * stdin closes (so it never outlives its parent).
@@ -39,10 +40,12 @@ public final class EmfileEchoServerMain {
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         os.getProcessCpuTime();
 
-        EventLoopThread base = new EventLoopThread("emfile-base");
+        EventLoop.WaitMode mode = args.length > 0 ? EventLoop.WaitMode.valueOf(args[0]) : EventLoop.WaitMode.BLOCKING;
+        EventLoopThread base = new EventLoopThread("emfile-base", TcpTestSupport.options(mode), null);
         EventLoop loop = base.startLoop();
         TcpServer server = new TcpServer(loop, new InetSocketAddress("127.0.0.1", 0), "emfile");
         server.setThreadNum(1);
+        server.setLoopOptions(TcpTestSupport.options(mode));
         server.setMessageCallback((c, b, t) -> c.send(b));
         server.start();
         Field f = TcpServer.class.getDeclaredField("acceptor");

@@ -254,4 +254,30 @@ final class TcpTestSupport {
         ch.setOption(StandardSocketOptions.SO_RCVBUF, bytes);
         ch.setOption(StandardSocketOptions.SO_SNDBUF, bytes);
     }
+
+    /**
+     * One connection and one echo through a server, so the descriptors the JDK opens lazily on
+     * first use exist before a test counts descriptors.
+     */
+    static void warmUpDescriptors() throws Exception {
+        try (Loops loops = new Loops(EventLoop.WaitMode.BLOCKING)) {
+            EventLoop base = loops.start("fd-warmup");
+            TcpServer server = server(loops, base, "fd-warmup", 0, s -> s.setMessageCallback((c, b, t) -> c.send(b)));
+            CompletableFuture<Void> echoed = new CompletableFuture<>();
+            TcpClient client = new TcpClient(base, server.listenAddress(), "fd-warmup");
+            client.setConnectionCallback(c -> {
+                if (c.connected()) {
+                    c.send(new byte[] {1});
+                }
+            });
+            client.setMessageCallback((c, b, t) -> {
+                b.retrieveAll();
+                echoed.complete(null);
+            });
+            client.connect();
+            get(echoed, "warm-up echo");
+            get(client.close(), "warm-up client close");
+            server.close();
+        }
+    }
 }
