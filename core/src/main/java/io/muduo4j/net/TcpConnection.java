@@ -780,7 +780,9 @@ public final class TcpConnection {
                 return;
             }
         }
-        closeCause = cause;
+        // A direct write may have consumed the reset (ECONNRESET) that a later read then sees
+        // only as EOF: the failed write is the real cause.
+        closeCause = cause != null ? cause : directWriteError;
         channel.disableAll();
         safeConnectionCallback();
         ConnectionCallback cc = closeCallback;

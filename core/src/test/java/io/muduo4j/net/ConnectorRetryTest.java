@@ -133,4 +133,50 @@ class ConnectorRetryTest {
             server.close();
         }
     }
+
+    /**
+     * A {@code connect()} after the connector gave up (the attempt limit) or was stopped starts a
+     * new series: attempt numbers from 1 and delays from the initial delay, with the full attempt
+     * limit again.
+     */
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void connectAgainStartsAFreshSeries(EventLoop.WaitMode mode) throws Exception {
+        InetSocketAddress refused = new InetSocketAddress("127.0.0.1", TcpTestSupport.freePort());
+        List<Failure> failures = new CopyOnWriteArrayList<>();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+            EventLoop loop = loops.start("fresh-client");
+            TcpClient client = new TcpClient(loop, refused, "fresh");
+            client.setRetryDelays(INITIAL, MAX);
+            client.setMaxAttempts(3);
+            client.setConnectFailedCallback((cause, attempt, next) -> failures.add(new Failure(cause, attempt, next, System.nanoTime())));
+            for (int series = 0; series < 2; series++) {
+                int base = failures.size();
+                client.connect();
+                TcpTestSupport.awaitAtMost(() -> base + 3 - failures.size(), 0, "three failures of series " + series);
+                LoopTestSupport.runIterations(loop, 3);
+                assertEquals(base + 3, failures.size(), "failures: " + failures);
+                long[] delays = {INITIAL, INITIAL * 2, -1};
+                for (int i = 0; i < 3; i++) {
+                    Failure f = failures.get(base + i);
+                    assertEquals(i + 1, f.attempt, "attempt number in series " + series + ": " + failures);
+                    assertEquals(delays[i], f.nextDelayMs, "delay in series " + series + ": " + failures);
+                }
+            }
+            // stopped while waiting to retry, then connect(): from the first attempt again
+            client.setMaxAttempts(0);
+            client.setRetryDelays(10_000, 10_000);
+            int base = failures.size();
+            client.connect();
+            TcpTestSupport.awaitAtMost(() -> base + 1 - failures.size(), 0, "a failure");
+            client.stop();
+            client.setRetryDelays(INITIAL, MAX);
+            client.connect();
+            TcpTestSupport.awaitAtMost(() -> base + 2 - failures.size(), 0, "a failure after stop() and connect()");
+            Failure f = failures.get(base + 1);
+            assertEquals(1, f.attempt, "attempt after stop() and connect(): " + failures);
+            assertEquals(INITIAL, f.nextDelayMs, "delay after stop() and connect(): " + failures);
+            get(client.close(), "client close");
+        }
+    }
 }

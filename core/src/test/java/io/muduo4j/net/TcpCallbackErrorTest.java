@@ -174,4 +174,39 @@ class TcpCallbackErrorTest {
             server.close();
         }
     }
+
+    /**
+     * Throwables beyond unchecked exceptions: a message callback that throws, in turn, each
+     * non-fatal kind ({@link AssertionError}, a real {@link StackOverflowError}, a checked
+     * exception, a {@link LinkageError}, an unchecked exception) after echoing: each is reported,
+     * and the connection keeps echoing.
+     */
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void errorsThrownByAMessageCallbackAreSurvived(EventLoop.WaitMode mode) throws Exception {
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        ErrorReportingTest.Kind[] kinds = ErrorReportingTest.Kind.values();
+        AtomicInteger messages = new AtomicInteger();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode, (l, t) -> errors.add(t))) {
+            EventLoop base = loops.start("boom3-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "boom3", 1, s -> s.setMessageCallback((c, b, t) -> {
+                if (b.readableBytes() < 4) {
+                    return;
+                }
+                c.send(b);
+                kinds[messages.getAndIncrement() % kinds.length].raise("message");
+            }));
+            try (SocketChannel peer = SocketChannel.open(server.listenAddress())) {
+                for (int i = 0; i < kinds.length; i++) {
+                    assertEquals("ping", roundTrip(peer, "ping"), "echo after " + errors);
+                    int n = i + 1;
+                    TcpTestSupport.awaitAtMost(() -> n - errors.size(), 0, "the report of " + kinds[i]);
+                    assertEquals(kinds[i].type(), errors.get(i).getClass(), "reported: " + errors);
+                }
+                assertEquals("pong", roundTrip(peer, "pong"), "the connection works after all of them");
+            }
+            TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+            server.close();
+        }
+    }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Echo between {@link TcpClient}s and a {@link TcpServer} with 2 I/O threads over 1, 10 and 100
- * connections: half of each client's bytes are sent on its loop from the connection callback, the
+ * connections (and with clients and server connections all on one loop): half of each client's bytes are sent on its loop from the connection callback, the
  * other half from the test thread; every byte must come back, in order.
  */
 @Timeout(60)
@@ -31,7 +31,8 @@ class TcpEchoTest {
         List<Arguments> a = new ArrayList<>();
         for (EventLoop.WaitMode m : EventLoop.WaitMode.values()) {
             for (int n : new int[] {1, 10, 100}) {
-                a.add(Arguments.of(m, n));
+                a.add(Arguments.of(m, n, false));
+                a.add(Arguments.of(m, n, true));
             }
         }
         return a;
@@ -62,16 +63,17 @@ class TcpEchoTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}, {1} connections")
+    @ParameterizedTest(name = "{0}, {1} connections, clients on the server's loop: {2}")
     @MethodSource("cases")
-    void everyByteComesBack(EventLoop.WaitMode mode, int connections) throws Exception {
+    void everyByteComesBack(EventLoop.WaitMode mode, int connections, boolean sameLoop) throws Exception {
         AtomicInteger serverUp = new AtomicInteger();
         AtomicInteger serverDown = new AtomicInteger();
         Set<Long> serverIds = ConcurrentHashMap.newKeySet();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop base = loops.start("echo-base");
-            EventLoop clientLoop = loops.start("echo-client");
-            TcpServer server = TcpTestSupport.server(loops, base, "echo", 2, s -> {
+            EventLoop clientLoop = sameLoop ? base : loops.start("echo-client");
+            // On one loop: the server keeps its connections in the base loop, with the clients.
+            TcpServer server = TcpTestSupport.server(loops, base, "echo", sameLoop ? 0 : 2, s -> {
                 s.setConnectionCallback(c -> {
                     if (c.connected()) {
                         serverUp.incrementAndGet();

@@ -192,4 +192,157 @@ class TcpForceCloseTest {
             server.close();
         }
     }
+
+    /** Keeps the loop writing: one 64 KiB send per iteration while less than 4 MiB is queued, until a send is refused. */
+    static final class Writer implements Runnable {
+        final TcpConnection conn;
+        final CompletableFuture<Long> refused = new CompletableFuture<>();
+        long sent;
+
+        Writer(TcpConnection conn) {
+            this.conn = conn;
+        }
+
+        @Override
+        public void run() {
+            if (conn.outputBuffer() == null || conn.outputBuffer().readableBytes() < 4 << 20) {
+                int n = 64 * 1024;
+                if (!conn.send(TcpTestSupport.streamBytes(21, sent, n))) {
+                    refused.complete(sent);
+                    return;
+                }
+                sent += n;
+            }
+            conn.loop().queueInLoop(this);
+        }
+    }
+
+    /**
+     * {@code forceClose()} (of a server connection) or {@code TcpClient.close()} from another
+     * thread while the connection's loop is busy writing a large transfer that the peer reads: the
+     * connection closes once, on its loop; later sends are refused; the peer got an intact prefix
+     * of the stream and then the end; nothing is reported as an error.
+     */
+    @ParameterizedTest(name = "{0}, by the client: {1}")
+    @org.junit.jupiter.params.provider.MethodSource("modesAndSides")
+    void closeFromAnotherThreadWhileTheLoopWrites(EventLoop.WaitMode mode, boolean byClient) throws Exception {
+        List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Writer> writing = new CompletableFuture<>();
+        CompletableFuture<Thread> downThread = new CompletableFuture<>();
+        AtomicInteger downs = new AtomicInteger();
+        CompletableFuture<Long> readerDone = new CompletableFuture<>();
+        CompletableFuture<Void> halfRead = new CompletableFuture<>();
+        long[] got = new long[1];
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode, (l, t) -> errors.add(t))) {
+            EventLoop base = loops.start("fcw-base");
+            EventLoop clientLoop = loops.start("fcw-client");
+            ConnectionCallback writerSide = c -> {
+                if (c.connected()) {
+                    Writer w = new Writer(c);
+                    w.run();
+                    writing.complete(w);
+                } else {
+                    downs.incrementAndGet();
+                    downThread.complete(Thread.currentThread());
+                }
+            };
+            TcpServer server = TcpTestSupport.server(loops, base, "fcw", 1, s -> {
+                if (byClient) {
+                    s.setConnectionCallback(c -> {
+                        if (!c.connected()) {
+                            readerDone.complete(got[0]);
+                        }
+                    });
+                    s.setMessageCallback((c, b, t) -> {
+                        ByteBuffer v = b.readableView();
+                        long bad = TcpTestSupport.firstMismatch(21, got[0], v);
+                        if (bad >= 0) {
+                            readerDone.completeExceptionally(new AssertionError("stream differs at byte " + bad));
+                        }
+                        got[0] += v.remaining();
+                        b.retrieveAll();
+                        if (got[0] >= 8 << 20) {
+                            halfRead.complete(null);
+                        }
+                    });
+                } else {
+                    s.setConnectionCallback(writerSide);
+                }
+            });
+            TcpClient client = null;
+            SocketChannel peer = null;
+            Thread reader = null;
+            if (byClient) {
+                client = new TcpClient(clientLoop, server.listenAddress(), "fcw-client");
+                client.setConnectionCallback(writerSide);
+                client.connect();
+            } else {
+                peer = SocketChannel.open(server.listenAddress());
+                SocketChannel p = peer;
+                reader = new Thread(() -> {
+                    ByteBuffer b = ByteBuffer.allocateDirect(256 * 1024);
+                    long pos = 0;
+                    try {
+                        int n;
+                        while ((n = p.read(b.clear())) >= 0) {
+                            b.flip();
+                            long bad = TcpTestSupport.firstMismatch(21, pos, b);
+                            if (bad >= 0) {
+                                throw new AssertionError("stream differs at byte " + bad);
+                            }
+                            pos += n;
+                            if (pos >= 8 << 20) {
+                                halfRead.complete(null);
+                            }
+                        }
+                        readerDone.complete(pos);
+                    } catch (java.io.IOException e) {
+                        readerDone.complete(pos); // a reset (unsent output dropped) ends the stream too
+                    } catch (Throwable e) {
+                        readerDone.completeExceptionally(e);
+                    }
+                }, "fcw-reader");
+                reader.setDaemon(true);
+                reader.start();
+            }
+            try {
+                Writer w = get(writing, "the writer");
+                get(halfRead, "8 MiB at the reader");
+                Thread loopThread = onLoop(w.conn.loop(), Thread::currentThread);
+                if (byClient) {
+                    get(client.close(), "client close during the transfer");
+                    assertTrue(client.isClosed());
+                } else {
+                    w.conn.forceClose();
+                }
+                assertFalse(w.conn.send(new byte[1]), "send from another thread after the close");
+                assertEquals(loopThread, get(downThread, "down callback"), "the down callback runs on the loop");
+                long sent = get(w.refused, "the writer's refused send");
+                long read = get(readerDone, "the reader's end");
+                assertTrue(read <= sent && read >= 8 << 20, "read " + read + " of " + sent);
+                onLoop(w.conn.loop(), () -> null);
+                assertEquals(1, downs.get(), "down callbacks");
+                assertTrue(w.conn.disconnected());
+                TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+            } finally {
+                if (peer != null) {
+                    peer.close();
+                }
+                if (client != null) {
+                    get(client.close(), "client close");
+                }
+            }
+            server.close();
+        }
+        assertTrue(errors.isEmpty(), "errors reported: " + errors);
+    }
+
+    static List<org.junit.jupiter.params.provider.Arguments> modesAndSides() {
+        List<org.junit.jupiter.params.provider.Arguments> a = new ArrayList<>();
+        for (EventLoop.WaitMode m : EventLoop.WaitMode.values()) {
+            a.add(org.junit.jupiter.params.provider.Arguments.of(m, false));
+            a.add(org.junit.jupiter.params.provider.Arguments.of(m, true));
+        }
+        return a;
+    }
 }

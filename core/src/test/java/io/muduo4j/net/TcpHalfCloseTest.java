@@ -195,22 +195,26 @@ class TcpHalfCloseTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(EventLoop.WaitMode.class)
-    void clientDisconnectHalfClosesAndStillReceives(EventLoop.WaitMode mode) throws Exception {
+    static List<Arguments> modesAndLoops() {
+        return modesAndThreads();
+    }
+
+    @ParameterizedTest(name = "{0}, client and server on the same loop: {1}")
+    @MethodSource("modesAndLoops")
+    void clientDisconnectHalfClosesAndStillReceives(EventLoop.WaitMode mode, boolean sameLoop) throws Exception {
         CompletableFuture<Void> clientDown = new CompletableFuture<>();
         CompletableFuture<Long> reply = new CompletableFuture<>();
         AtomicInteger clientDowns = new AtomicInteger();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop base = loops.start("hc4-base");
-            EventLoop clientLoop = loops.start("hc4-client");
-            TcpServer server = TcpTestSupport.server(loops, base, "hc4", 1, s -> {
+            TcpServer server = TcpTestSupport.server(loops, base, "hc4", sameLoop ? 0 : 1, s -> {
                 s.setMessageCallback((c, b, t) -> b.retrieveAll());
                 s.setAllowHalfClosure(true, c -> {
                     c.send(TcpTestSupport.streamBytes(3, 0, PAYLOAD));
                     c.shutdown();
                 });
             });
+            EventLoop clientLoop = sameLoop ? base : loops.start("hc4-client");
             TcpClient client = new TcpClient(clientLoop, server.listenAddress(), "hc4-client");
             long[] got = new long[1];
             client.setConnectionCallback(c -> {
@@ -242,5 +246,98 @@ class TcpHalfCloseTest {
             get(client.close(), "client close");
             server.close();
         }
+    }
+
+    /**
+     * {@code shutdown()} twice (and again after the FIN went out) is one half-close: the peer reads
+     * everything sent before it and then EOF, our side keeps reading, nothing is reported. A send
+     * after {@code shutdown()} has a defined result, from the loop and from another thread: every
+     * variant returns false and takes nothing from the caller (a {@code ByteBuffer} keeps its
+     * position, a {@code Buffer} its bytes), and no byte of it reaches the peer.
+     */
+    @ParameterizedTest(name = "{0}, from the loop: {1}")
+    @MethodSource("modesAndThreads")
+    void shutdownTwiceIsOneHalfCloseAndLaterSendsAreRefused(EventLoop.WaitMode mode, boolean fromLoop) throws Exception {
+        int payload = 1 << 20;
+        java.util.List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<TcpConnection> up = new CompletableFuture<>();
+        CompletableFuture<Void> refused = new CompletableFuture<>();
+        CompletableFuture<String> afterFin = new CompletableFuture<>();
+        CompletableFuture<Void> down = new CompletableFuture<>();
+        AtomicInteger downs = new AtomicInteger();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode, (l, t) -> errors.add(t))) {
+            EventLoop base = loops.start("hc5-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "hc5", 1, s -> {
+                s.setConnectionCallback(c -> {
+                    if (c.connected()) {
+                        if (fromLoop) {
+                            try {
+                                assertTrue(c.send(TcpTestSupport.streamBytes(13, 0, payload)));
+                                c.shutdown();
+                                c.shutdown();
+                                assertRefused(c);
+                                refused.complete(null);
+                            } catch (Throwable e) {
+                                refused.completeExceptionally(e);
+                            }
+                        }
+                        up.complete(c);
+                    } else {
+                        downs.incrementAndGet();
+                        down.complete(null);
+                    }
+                });
+                s.setMessageCallback((c, b, t) -> {
+                    if (b.readableBytes() >= 5) {
+                        afterFin.complete(b.retrieveAllAsString(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                });
+            });
+            try (SocketChannel peer = SocketChannel.open(server.listenAddress())) {
+                TcpConnection conn = get(up, "server connection");
+                if (!fromLoop) {
+                    assertTrue(conn.send(TcpTestSupport.streamBytes(13, 0, payload)));
+                    conn.shutdown();
+                    conn.shutdown();
+                    assertRefused(conn);
+                    refused.complete(null);
+                }
+                get(refused, "sends after shutdown()");
+                assertEquals(payload, readToEof(peer, 13), "bytes before the FIN (none sent after shutdown())");
+                conn.shutdown(); // once more, after the FIN went out
+                onLoop(conn.loop(), () -> {
+                    conn.shutdown();
+                    assertRefused(conn);
+                    return null;
+                });
+                assertEquals(-1, peer.read(ByteBuffer.allocate(1)), "still at EOF");
+                peer.write(ByteBuffer.wrap("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                assertEquals("hello", get(afterFin, "bytes sent to a connection shut down twice"));
+                assertEquals(TcpConnection.State.DISCONNECTING, conn.state());
+                assertFalse(down.isDone(), "a repeated shutdown() closed the connection");
+            }
+            get(down, "down callback after the peer closed");
+            TcpConnection conn = up.get();
+            onLoop(conn.loop(), () -> null);
+            assertEquals(1, downs.get(), "down callbacks");
+            assertNull(conn.closeCause());
+            server.close();
+        }
+        assertTrue(errors.isEmpty(), "errors reported: " + errors);
+    }
+
+    private static void assertRefused(TcpConnection c) {
+        assertFalse(c.send(new byte[] {1, 2, 3}), "send(byte[]) after shutdown()");
+        assertFalse(c.send(new byte[8], 2, 3), "send(byte[], off, len) after shutdown()");
+        ByteBuffer heap = ByteBuffer.wrap(new byte[] {4, 5});
+        assertFalse(c.send(heap), "send(ByteBuffer) after shutdown()");
+        assertEquals(0, heap.position(), "a refused send(ByteBuffer) consumed bytes");
+        ByteBuffer direct = ByteBuffer.allocateDirect(4);
+        assertFalse(c.send(direct), "send(direct ByteBuffer) after shutdown()");
+        assertEquals(0, direct.position(), "a refused send(ByteBuffer) consumed bytes");
+        Buffer buf = new Buffer();
+        buf.append(new byte[] {6, 7, 8});
+        assertFalse(c.send(buf), "send(Buffer) after shutdown()");
+        assertEquals(3, buf.readableBytes(), "a refused send(Buffer) retrieved bytes");
     }
 }

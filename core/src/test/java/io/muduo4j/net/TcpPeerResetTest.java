@@ -103,4 +103,77 @@ class TcpPeerResetTest {
             get(client.close(), "client close");
         }
     }
+
+    static java.util.List<org.junit.jupiter.params.provider.Arguments> modesAndLoops() {
+        java.util.List<org.junit.jupiter.params.provider.Arguments> a = new java.util.ArrayList<>();
+        for (EventLoop.WaitMode m : EventLoop.WaitMode.values()) {
+            a.add(org.junit.jupiter.params.provider.Arguments.of(m, false));
+            a.add(org.junit.jupiter.params.provider.Arguments.of(m, true));
+        }
+        return a;
+    }
+
+    /**
+     * Mid-transfer: a {@link TcpClient} keeps its loop writing to a server connection, which
+     * {@code abort()}s (SO_LINGER 0) after 4 MiB. The client's connection closes once with an I/O
+     * error as its cause; the aborting side closes once, orderly. Client and server on one loop and
+     * on two.
+     */
+    @ParameterizedTest(name = "{0}, same loop: {1}")
+    @org.junit.jupiter.params.provider.MethodSource("modesAndLoops")
+    void abortMidTransferClosesTheWriterOnceWithTheCause(EventLoop.WaitMode mode, boolean sameLoop) throws Exception {
+        java.util.List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<TcpConnection> clientDown = new CompletableFuture<>();
+        CompletableFuture<TcpConnection> serverDown = new CompletableFuture<>();
+        CompletableFuture<TcpForceCloseTest.Writer> writing = new CompletableFuture<>();
+        AtomicInteger clientDowns = new AtomicInteger();
+        AtomicInteger serverDowns = new AtomicInteger();
+        long[] got = new long[1];
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode, (l, t) -> errors.add(t))) {
+            EventLoop base = loops.start("abort-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "abort", sameLoop ? 0 : 1, s -> {
+                s.setConnectionCallback(c -> {
+                    if (!c.connected()) {
+                        serverDowns.incrementAndGet();
+                        serverDown.complete(c);
+                    }
+                });
+                s.setMessageCallback((c, b, t) -> {
+                    got[0] += b.readableBytes();
+                    b.retrieveAll();
+                    if (got[0] >= 4 << 20) {
+                        c.abort();
+                    }
+                });
+            });
+            EventLoop clientLoop = sameLoop ? base : loops.start("abort-client");
+            TcpClient client = new TcpClient(clientLoop, server.listenAddress(), "abort-client");
+            client.setConnectionCallback(c -> {
+                if (c.connected()) {
+                    TcpForceCloseTest.Writer w = new TcpForceCloseTest.Writer(c);
+                    w.run();
+                    writing.complete(w);
+                } else {
+                    clientDowns.incrementAndGet();
+                    clientDown.complete(c);
+                }
+            });
+            client.connect();
+            TcpForceCloseTest.Writer w = TcpTestSupport.get(writing, "the client's writer");
+            TcpConnection c = TcpTestSupport.get(clientDown, "the client's close after the reset");
+            TcpConnection sc = TcpTestSupport.get(serverDown, "the server's close");
+            assertEquals(sameLoop, c.loop() == sc.loop());
+            onLoop(clientLoop, () -> null);
+            onLoop(sc.loop(), () -> null);
+            assertEquals(1, clientDowns.get(), "client down callbacks");
+            assertEquals(1, serverDowns.get(), "server down callbacks");
+            assertInstanceOf(IOException.class, c.closeCause(), "the client's close cause");
+            assertEquals(null, sc.closeCause(), "an abort is our own, orderly close");
+            TcpTestSupport.get(w.refused, "the writer stopped");
+            TcpTestSupport.get(client.close(), "client close");
+            TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+            server.close();
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(errors.isEmpty(), "errors reported: " + errors);
+    }
 }
