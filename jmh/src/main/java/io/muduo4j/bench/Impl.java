@@ -3,17 +3,20 @@ package io.muduo4j.bench;
 /**
  * The implementations every benchmark compares, used as a JMH {@code @Param} ("impl").
  *
- * <p>On a 2-core machine a spinning loop on both ends plus the spinning JMH thread would leave no
- * core for anyone else, so {@link #MUDUO_SPINNING} spins on the <em>client</em> side only (the side
- * the measuring thread talks to: that is where the cross-thread hop and the read wake-up happen)
- * while the in-process server loops block, exactly as in {@link #MUDUO_BLOCKING}. System
- * properties {@code muduo4j.bench.spinLayout=shared} (server and client on one spinning loop) and
- * {@code muduo4j.bench.idle=busy|noop|yield|backoff} try the alternatives. See {@code jmh/README.md}.
+ * <p>On a 2-core machine a spinning loop on both ends plus the spinning JMH thread would need three
+ * cores. So where the JMH thread spins while it waits (connect, caller-thread round trip)
+ * {@link #MUDUO_SPINNING} runs the server and the client on <em>one</em> spinning loop, the way a
+ * latency-sensitive user with one spare core would deploy it (and as Netty's own epoll channel
+ * benchmark does); where the JMH thread parks (on-loop round trip, ping-pong) the client loop spins
+ * and the server loop blocks. {@code -Dmuduo4j.bench.spinLayout=split} keeps client and server
+ * apart everywhere; {@code muduo4j.bench.idle=busy|noop|yield|backoff} picks the idle strategy.
+ * {@link #MUDUO_BLOCKING} is the like-for-like comparison with the other implementations' layout.
+ * See {@code jmh/README.md}.
  */
 public enum Impl {
     /** muduo4j, server and client loops in blocking mode. */
     MUDUO_BLOCKING,
-    /** muduo4j, client loops spinning (Agrona idle strategy), server loops blocking. */
+    /** muduo4j, spinning loops (Agrona idle strategy); see the class comment for the layout. */
     MUDUO_SPINNING,
     /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + {@code NioIoHandler}. */
     NETTY_NIO,

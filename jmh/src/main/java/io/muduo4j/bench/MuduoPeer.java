@@ -50,14 +50,14 @@ final class MuduoPeer implements Peer {
     }
 
     /**
-     * Benchmarks: servers always block; clients spin in MUDUO_SPINNING (2 cores, see {@link Impl}).
-     * With system property {@code muduo4j.bench.spinLayout=shared}, a spinning peer in a benchmark
-     * whose measuring thread spins ({@code callerSpins}) instead runs server and client on one
-     * spinning loop, so that only two threads compete for the two cores.
+     * Benchmarks: in MUDUO_SPINNING a benchmark whose measuring thread spins ({@code callerSpins})
+     * runs server and client on one spinning loop, so that only two threads compete for the two
+     * cores (see {@link Impl}); otherwise, or with {@code -Dmuduo4j.bench.spinLayout=split}, the
+     * client loop spins and the server loop blocks.
      */
     static MuduoPeer forBenchmark(boolean spinClient, boolean callerSpins) {
         boolean shared = spinClient && callerSpins
-                && "shared".equals(System.getProperty("muduo4j.bench.spinLayout", "split"));
+                && !"split".equals(System.getProperty("muduo4j.bench.spinLayout", "shared"));
         return new MuduoPeer(false, spinClient, shared);
     }
 
