@@ -82,7 +82,7 @@ JMH_ARGS+=("${EXTRA[@]+"${EXTRA[@]}"}")
 JMH_CMD=("$JAVA" -jar "$JAR" "${JMH_ARGS[@]}")
 
 {
-  printf 'jmh/bench.sh'; printf ' %q' "${ORIG_ARGS[@]+"${ORIG_ARGS[@]}"}"; printf '\n'
+  printf 'jmh/bench.sh'; [ ${#ORIG_ARGS[@]} -eq 0 ] || printf ' %q' "${ORIG_ARGS[@]}"; printf '\n'
   printf '# which ran:\n'
   printf '%q ' "${JMH_CMD[@]}" | sed "s|$ROOT/||g; s| $||"; printf '\n'
 } > "$OUT/command.txt"
