@@ -11,6 +11,11 @@ import org.agrona.collections.Long2LongHashMap;
  * size its select timeout, timer ids must be minted before the timer reaches the loop (calls from
  * other threads return at once), and a wheel's tick quantises deadlines. A heap gives exact
  * deadlines and O(log n) insert/cancel with nothing allocated once its arrays have grown.
+ * Measured against the wheel ({@code TimerStructureBenchmark} in {@code jmh/}, results in
+ * {@code perf-results/timer-structure/}): schedule+fire costs the same (about 20 ns each), but the
+ * wheel's schedule+cancel is 3-7 ns against the heap's 48-108 ns with 16-4096 timers pending. Both
+ * are far below one system call of the loop, so the heap's exactness is kept; a loop that lives on
+ * timer churn would want the wheel.
  *
  * <p>Period: 0 is a one-shot, &gt; 0 fixed rate (next deadline = previous deadline + period, so
  * there is no cumulative drift), &lt; 0 fixed delay of {@code -period} after the run ends.
