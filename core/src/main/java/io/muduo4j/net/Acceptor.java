@@ -82,10 +82,6 @@ final class Acceptor {
         channel.enableReading();
     }
 
-    boolean listening() {
-        return listening;
-    }
-
     long emfileCount() {
         return emfileCount;
     }
