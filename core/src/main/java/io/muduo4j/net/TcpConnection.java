@@ -111,6 +111,7 @@ public final class TcpConnection {
     private boolean aboveHighWater;
     private boolean highWaterPending; // the high-water callback is posted and has not run yet
     private boolean peerShutdown;
+    private boolean destroyed;
     private boolean outputShutdown;
     private boolean shutdownRequested;
     private long highWaterQueued;
@@ -340,6 +341,10 @@ public final class TcpConnection {
      */
     void connectDestroyed() {
         loop.assertInLoopThread();
+        if (destroyed) {
+            return;
+        }
+        destroyed = true;
         State s = state;
         if (s == State.CONNECTED || s == State.DISCONNECTING) {
             transition(s, State.DISCONNECTED);
@@ -363,6 +368,17 @@ public final class TcpConnection {
                 pending = null;
             }
         }
+    }
+
+    /**
+     * The owner's stop: closes now if still open (down callback, then the owner's close hook) and
+     * destroys at once, without a posted command, so no command in flight from another thread can
+     * delay it. Loop thread; idempotent (a destroy posted earlier or later does nothing).
+     */
+    void closeAndDestroyInLoop() {
+        loop.assertInLoopThread();
+        handleClose(null);
+        connectDestroyed();
     }
 
     private void closeSocket() {
