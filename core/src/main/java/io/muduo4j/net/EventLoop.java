@@ -55,8 +55,10 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  *
  * <h2>Errors</h2>
  * A task, timer or channel callback that throws is reported through {@link System.Logger} and the
- * optional {@link ErrorHandler}; the loop keeps running. Only a {@link VirtualMachineError} other
- * than {@link StackOverflowError} ends the loop.
+ * optional {@link ErrorHandler}; the loop keeps running, {@link OutOfMemoryError} and
+ * {@link StackOverflowError} included (an out-of-memory in a connection's work closes that
+ * connection). Only another {@link VirtualMachineError} ({@link InternalError}, {@link UnknownError})
+ * ends the loop, logged at ERROR.
  */
 public final class EventLoop implements Agent, Executor, AutoCloseable {
     /** How an idle loop waits. */
@@ -305,6 +307,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
                     iterate(true);
                 }
             }
+        } catch (VirtualMachineError e) {
+            LOG.log(System.Logger.Level.ERROR, "event loop " + name + " ended by a fatal error", e);
+            throw e;
         } finally {
             terminate();
         }
@@ -704,8 +709,15 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
+    /**
+     * The rule for which errors end a loop: a {@link VirtualMachineError} other than
+     * {@link OutOfMemoryError} and {@link StackOverflowError} ({@link InternalError},
+     * {@link UnknownError}: the JVM itself is then suspect). Running out of memory or stack is
+     * the failure of one piece of work (a connection whose buffer could not grow is closed with the
+     * error as its cause), so it is reported and the loop runs on.
+     */
     static void rethrowIfFatal(Throwable t) {
-        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError) && !(t instanceof OutOfMemoryError)) {
             throw (VirtualMachineError) t;
         }
     }

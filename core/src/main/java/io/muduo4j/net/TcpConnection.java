@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -17,41 +19,64 @@ import java.util.concurrent.TimeUnit;
  * <h2>States</h2>
  * {@link State#CONNECTING} → {@link State#CONNECTED} (established on its loop) →
  * {@link State#DISCONNECTING} ({@link #shutdown()} or {@link #forceClose()} asked for, from any
- * thread) → {@link State#DISCONNECTED} (closed on its loop; exactly one "down" callback). Every
- * transition goes through {@link #transition(State, State)}; the ones other threads make are a
- * compare-and-set.
+ * thread, or the peer's FIN arrived) → {@link State#DISCONNECTED} (closed on its loop; exactly one
+ * "down" callback). Every transition goes through {@link #transition(State, State)}; the ones other
+ * threads make are a compare-and-set.
  *
  * <h2>Threading</h2>
  * {@code send}, {@link #shutdown()}, {@link #forceClose()}, {@link #abort()},
- * {@link #startRead()}/{@link #stopRead()}, the socket option setters and the getters may be
- * called from any thread. A call from another thread becomes a bit in a command word and at most
- * one queued task per burst, so it allocates nothing. A {@code send} from another thread while the
- * connection's output is idle is written by the calling thread itself: one {@code write} system
- * call under a per-connection lock, and the loop is not woken; what the socket does not take at
- * once is staged for the loop. Bytes sent from one thread arrive in the order sent, and each
- * {@code send} is written contiguously (never interleaved with another thread's {@code send}).
- * Callbacks run on the loop thread. Callback setters are for setup, before
- * the connection is established (the owning server or client sets them).
+ * {@link #startRead()}/{@link #stopRead()}, {@link #setUpstream}, the socket option setters and the
+ * getters may be called from any thread. A call from another thread becomes a bit in a command word
+ * and at most one queued task per burst, so it allocates nothing. A {@code send} from another thread
+ * while the connection's output is idle is written by the calling thread itself: one {@code write}
+ * system call under a per-connection lock, and the loop is not woken; what the socket does not take
+ * at once is staged for the loop. No thread ever waits for task-queue space while holding that lock.
+ * Callbacks run on the loop thread; none runs after the down callback. Callback setters are for
+ * setup, before the connection is established (the owning server or client sets them).
+ *
+ * <h2>Ordering</h2>
+ * Each {@code send} is written contiguously (never interleaved with another {@code send}). A send
+ * that <em>happens-before</em> another (program order in one thread, or a hand-off such as
+ * {@code loop.execute(() -> conn.send(b))} after {@code conn.send(a)}) goes out first.
+ * {@link #shutdown()} sends its FIN after every byte sent before it.
  *
  * <p>A {@code TcpConnection} object is never reused for another socket: a handle kept after the
  * connection closed stays attached to that closed connection, and every command on it is ignored
  * ({@code send} returns false).
  *
- * <h2>Output</h2>
- * In the loop, bytes are appended to the output buffer and written at once when nothing was
- * queued; {@code OP_WRITE} is armed only while output is pending. When output crosses the
- * high-water mark upwards the high-water callback runs once; when it falls back to the low-water
- * mark the low-water callback runs; when it drains completely the write-complete callback runs.
- * The two water-mark callbacks alternate, starting with high water (Netty-style writability): a
- * dip below the high-water mark that does not reach the low-water mark is not a new crossing. The
- * high-water callback is posted (never run inside {@code send}); output that falls back to the
- * low-water mark before it ran calls neither.
+ * <h2>Output and back-pressure</h2>
+ * <em>Queued</em> bytes ({@link #queuedBytes()}) are those {@code send} accepted and the socket has
+ * not taken yet, whichever thread sent them. When they reach the high-water mark (default 64 KiB)
+ * the connection becomes unwritable ({@link #isWritable()} false) and the high-water callback runs
+ * (posted, never inside {@code send}); when they fall back to the low-water mark (default 32 KiB)
+ * it becomes writable again and the low-water callback runs. The two alternate, starting with high
+ * water; an excursion that is over before the high-water callback ran calls neither. While a
+ * connection is unwritable its <em>upstream</em> does not read: by default that is the connection
+ * itself, so an echo or request/response server stops reading a peer that does not read its
+ * replies and TCP throttles that peer; a relay sets each side's upstream to the other side.
+ *
+ * <p>When the queued bytes plus a message would pass the output limit (default 4 MiB; never below
+ * the high-water mark), {@code send} refuses the whole message and returns false: nothing of it is
+ * queued. (A message sent while nothing is queued is always accepted, however large.) Then the output-limit callback runs
+ * on the loop; without one, the connection is closed and {@link #closeCause()} is an
+ * {@link OutputLimitExceededException} (a stream with a hole in it is worse than a closed one).
+ *
+ * <h2>Closing</h2>
+ * With half-closure not allowed (the default), the peer's FIN starts a lingering close: the
+ * connection stops accepting sends, writes everything already accepted (the output buffer and bytes
+ * staged by other threads), then closes. {@link #shutdown()} likewise sends its FIN only after
+ * everything queued. If that flush does not finish within the close-flush timeout (default 30 s)
+ * the connection is reset and {@link #closeCause()} is a {@link SocketTimeoutException}; a peer that
+ * resets meanwhile makes the write error the cause. An {@link OutOfMemoryError} while growing one
+ * of the connection's buffers, or thrown by one of its callbacks, closes that connection with the
+ * error as its cause; the loop and the other connections run on.
  *
  * <h2>Input</h2>
  * One scattering read per readiness event into the input buffer's free tail plus the loop's
  * 64 KiB scratch. When the input buffer holds more than the input limit, reading stops until the
  * application calls {@link #startRead()} after consuming, so a peer that sends to an application
- * that never reads cannot grow memory without bound.
+ * that never reads cannot grow memory without bound; that holds even when the message callback
+ * throws.
  */
 public final class TcpConnection {
     /** Connection states; see the class comment. */
@@ -60,12 +85,18 @@ public final class TcpConnection {
     private static final System.Logger LOG = System.getLogger(TcpConnection.class.getName());
     private static final VarHandle STATE;
     private static final VarHandle COMMANDS;
+    private static final VarHandle QUEUED;
+    private static final VarHandle UNWRITABLE;
+    private static final VarHandle THROTTLES;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(TcpConnection.class, "state", State.class);
             COMMANDS = l.findVarHandle(TcpConnection.class, "commands", int.class);
+            QUEUED = l.findVarHandle(TcpConnection.class, "queued", long.class);
+            UNWRITABLE = l.findVarHandle(TcpConnection.class, "unwritable", int.class);
+            THROTTLES = l.findVarHandle(TcpConnection.class, "throttles", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -77,9 +108,15 @@ public final class TcpConnection {
     private static final int CMD_SHUTDOWN = 1 << 3;
     private static final int CMD_FORCE_CLOSE = 1 << 4;
     private static final int CMD_WRITE_COMPLETE = 1 << 5;
-    private static final int CMD_HIGH_WATER = 1 << 6;
+    private static final int CMD_WATER = 1 << 6;
     private static final int CMD_DESTROY = 1 << 7;
     private static final int CMD_WRITE_ERROR = 1 << 8;
+    private static final int CMD_OUTPUT_LIMIT = 1 << 9;
+
+    // What a send appends from; a switch instead of three copies of the send path.
+    private static final int SRC_ARRAY = 0;
+    private static final int SRC_NIO = 1;
+    private static final int SRC_BUFFER = 2;
 
     private static final ConnectionCallback NO_CONNECTION_CALLBACK = c -> { };
     private static final MessageCallback DISCARD = (c, b, t) -> b.retrieveAll();
@@ -96,25 +133,31 @@ public final class TcpConnection {
 
     private volatile State state = State.CONNECTING;
     private volatile int commands;
+    private volatile long queued; // accepted by send, not yet taken by the socket
+    private volatile int unwritable; // 1 from reaching the high-water mark until back at low water
+    private volatile int throttles; // downstream connections above high water that pause this one's reading
     private volatile boolean wantReading = true;
+    private volatile boolean staged; // pending holds bytes the loop has to take over; set under pendingLock
+    private volatile TcpConnection upstream = this;
     private volatile Throwable closeCause;
+    private volatile Throwable closeRequestCause; // why forceClose was asked for internally
+    private volatile Throwable directWriteError;
     private volatile Object context;
 
     // loop-only
     private Buffer input;
     private Buffer output;
-    private Buffer pending; // guarded by pendingLock; the staging area of cross-thread sends
+    private Buffer pending; // guarded by pendingLock; the staging area of sends not written directly
     private boolean outputIdle; // guarded by pendingLock; written by the loop only, see send()
-    private volatile Throwable directWriteError;
     private boolean reading;
     private boolean inputPaused;
-    private boolean aboveHighWater;
-    private boolean highWaterPending; // the high-water callback is posted and has not run yet
+    private boolean highWaterSeen; // the high-water callback ran for the current excursion
+    private TcpConnection throttled; // the upstream this connection paused, to release the same one
     private boolean peerShutdown;
-    private boolean destroyed;
     private boolean outputShutdown;
     private boolean shutdownRequested;
-    private long highWaterQueued;
+    private boolean destroyed;
+    private long flushTimer;
     private long bytesReceived;
     private long bytesSent;
 
@@ -125,12 +168,15 @@ public final class TcpConnection {
     private HighWaterMarkCallback highWaterMarkCallback;
     private ConnectionCallback lowWaterMarkCallback;
     private ConnectionCallback halfCloseCallback;
+    private ConnectionCallback outputLimitCallback;
     private ConnectionCallback closeCallback; // the owner's removal hook, last thing on close
     private ConnectionCallback establishHook; // the owner's registration, instead of connectEstablished
     int ownerSlot; // the owner's bookkeeping (a server's registry index)
-    private long highWaterMark = 64L * 1024 * 1024;
-    private long lowWaterMark = 0;
-    private int inputLimit = 64 * 1024 * 1024;
+    private long highWaterMark = ConnectionOptions.DEFAULT_HIGH_WATER_MARK;
+    private long lowWaterMark = ConnectionOptions.DEFAULT_LOW_WATER_MARK;
+    private long outputLimit = ConnectionOptions.DEFAULT_OUTPUT_LIMIT;
+    private long closeFlushTimeoutMs = ConnectionOptions.DEFAULT_CLOSE_FLUSH_TIMEOUT_MS;
+    private int inputLimit = ConnectionOptions.DEFAULT_INPUT_LIMIT;
     private boolean allowHalfClosure;
 
     /**
@@ -180,7 +226,11 @@ public final class TcpConnection {
         return state == State.DISCONNECTED;
     }
 
-    /** Why the connection closed: null for an orderly close (EOF, shutdown, forceClose), else the I/O error. */
+    /**
+     * Why the connection closed: null for an orderly close (EOF, shutdown, forceClose), else the
+     * I/O error, the {@link SocketTimeoutException} of an unfinished close flush, the
+     * {@link OutputLimitExceededException} or the {@link OutOfMemoryError}.
+     */
     public Throwable closeCause() {
         return closeCause;
     }
@@ -207,10 +257,18 @@ public final class TcpConnection {
         return input;
     }
 
-    /** The output buffer; loop thread only, and only while connected. */
-    public Buffer outputBuffer() {
-        loop.assertInLoopThread();
-        return output;
+    /** Bytes accepted by {@code send} and not yet taken by the socket, from every thread. Any thread. */
+    public long queuedBytes() {
+        return queued;
+    }
+
+    /**
+     * False from the moment the queued bytes reach the high-water mark until they are back at the
+     * low-water mark (Netty's {@code isWritable}). Any thread: a producer on another thread asks this
+     * before it sends.
+     */
+    public boolean isWritable() {
+        return unwritable == 0;
     }
 
     /** Bytes read from the socket so far (loop thread exact). */
@@ -276,12 +334,26 @@ public final class TcpConnection {
         setMessageCallback(o.messageCallback);
         setWriteCompleteCallback(o.writeCompleteCallback);
         this.highWaterMarkCallback = o.highWaterMarkCallback;
-        this.highWaterMark = o.highWaterMark;
         this.lowWaterMarkCallback = o.lowWaterMarkCallback;
-        this.lowWaterMark = o.lowWaterMark;
+        long high = Math.max(1, o.highWaterMark);
+        this.highWaterMark = high;
+        // A low mark at or above the high one would make every excursion end where it starts.
+        this.lowWaterMark = o.lowWaterMark < high ? Math.max(0, o.lowWaterMark) : high / 2;
+        this.outputLimit = Math.max(o.outputLimit, high);
+        this.outputLimitCallback = o.outputLimitCallback;
+        this.closeFlushTimeoutMs = o.closeFlushTimeoutMs;
         this.halfCloseCallback = o.halfCloseCallback;
         this.allowHalfClosure = o.allowHalfClosure;
         this.inputLimit = o.inputLimit;
+    }
+
+    /**
+     * The connection whose reading pauses while this one is unwritable (see the class comment):
+     * this connection itself by default, the other side in a relay, null for none. Any thread;
+     * takes effect at the next high-water crossing.
+     */
+    public void setUpstream(TcpConnection upstream) {
+        this.upstream = upstream;
     }
 
     // ------------------------------------------------------------------ socket options
@@ -312,11 +384,25 @@ public final class TcpConnection {
             return; // destroyed before it was established (server stopping)
         }
         BufferPool pool = loop.buffers();
-        input = pool.acquire();
-        output = pool.acquire();
-        synchronized (pendingLock) {
-            pending = pool.acquire();
-            outputIdle = true;
+        try {
+            input = pool.acquire();
+            output = pool.acquire();
+            synchronized (pendingLock) {
+                pending = pool.acquire();
+                outputIdle = true;
+            }
+        } catch (OutOfMemoryError e) {
+            // No memory for this connection's buffers: refuse it, keep the loop.
+            transition(State.CONNECTING, State.DISCONNECTED);
+            closeCause = e;
+            loop.reportError(e);
+            ConnectionCallback cc = closeCallback;
+            if (cc != null) {
+                cc.onConnection(this);
+            } else {
+                destroyLater();
+            }
+            return;
         }
         // Buffers first: another thread may send the moment it sees CONNECTED.
         transition(State.CONNECTING, State.CONNECTED);
@@ -337,7 +423,7 @@ public final class TcpConnection {
 
     /**
      * The last step: closes the socket and returns the buffers. If still open (the owner is
-     * stopping), closes first, calling the down callback. Loop thread, once.
+     * stopping), closes first, calling the down callback. Loop thread; once (later calls do nothing).
      */
     void connectDestroyed() {
         loop.assertInLoopThread();
@@ -353,6 +439,8 @@ public final class TcpConnection {
         } else if (s == State.CONNECTING) {
             transition(s, State.DISCONNECTED);
         }
+        cancelFlushTimer();
+        releaseThrottle();
         channel.detach();
         closeSocket();
         BufferPool pool = loop.buffers();
@@ -391,8 +479,13 @@ public final class TcpConnection {
 
     // ------------------------------------------------------------------ commands from any thread
 
-    private void post(int bit) {
-        int prev = (int) COMMANDS.getAndBitwiseOr(this, bit);
+    /**
+     * Sets command bits and queues the command task when the word was empty. Never call it while
+     * holding {@code pendingLock}: on a full task queue it waits for the loop, which may itself be
+     * waiting for that lock.
+     */
+    private void post(int bits) {
+        int prev = (int) COMMANDS.getAndBitwiseOr(this, bits);
         if (prev == 0) {
             try {
                 loop.queueInLoop(commandTask);
@@ -403,12 +496,12 @@ public final class TcpConnection {
     }
 
     /**
-     * The order commands of one batch run in. A write-complete in a batch always happened before a
-     * high-water crossing in it (after a crossing output is pending, so a send cannot drain it).
+     * The order commands of one batch run in: what a batch flushes and shuts down was sent before
+     * the batch; a write-complete always happened before a high-water crossing in the same batch.
      */
     private static final int[] COMMAND_ORDER = {
         CMD_ESTABLISH, CMD_WRITE_ERROR, CMD_FLUSH, CMD_READING, CMD_SHUTDOWN, CMD_FORCE_CLOSE,
-        CMD_WRITE_COMPLETE, CMD_HIGH_WATER, CMD_DESTROY,
+        CMD_WRITE_COMPLETE, CMD_WATER, CMD_OUTPUT_LIMIT, CMD_DESTROY,
     };
 
     private void runCommands() {
@@ -420,8 +513,7 @@ public final class TcpConnection {
                 try {
                     runCommand(cmd);
                 } catch (Throwable t) {
-                    EventLoop.rethrowIfFatal(t);
-                    loop.reportError(t);
+                    failed(t);
                 }
             }
         }
@@ -452,14 +544,16 @@ public final class TcpConnection {
                 forceCloseInLoop();
                 break;
             case CMD_WRITE_COMPLETE:
-                if (writeCompleteCallback != null) {
+                if (writeCompleteCallback != null && state != State.DISCONNECTED) {
                     writeCompleteCallback.onWriteComplete(this);
                 }
                 break;
-            case CMD_HIGH_WATER:
-                if (highWaterPending) {
-                    highWaterPending = false;
-                    highWaterMarkCallback.onHighWaterMark(this, highWaterQueued);
+            case CMD_WATER:
+                reconcileWater();
+                break;
+            case CMD_OUTPUT_LIMIT:
+                if (outputLimitCallback != null && state != State.DISCONNECTED) {
+                    outputLimitCallback.onConnection(this);
                 }
                 break;
             default:
@@ -468,93 +562,140 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * What a callback or a step of this connection threw, on the loop: reported; an
+     * {@link OutOfMemoryError} also closes this connection (it is the one whose work failed), so
+     * the loop and its other connections keep running.
+     */
+    private void failed(Throwable t) {
+        EventLoop.rethrowIfFatal(t);
+        loop.reportError(t);
+        if (t instanceof OutOfMemoryError) {
+            handleClose(t);
+        }
+    }
+
     // ------------------------------------------------------------------ send
 
-    /** Sends all of {@code data}. Any thread. Returns false (and sends nothing) unless connected. */
+    /** Sends all of {@code data}. Any thread. Returns false (and sends nothing) unless connected and under the output limit. */
     public boolean send(byte[] data) {
         return send(data, 0, data.length);
     }
 
     /** Sends {@code len} bytes of {@code data} from {@code off}. Any thread; the bytes are copied before return. */
     public boolean send(byte[] data, int off, int len) {
-        java.util.Objects.checkFromIndexSize(off, len, data.length);
-        if (state != State.CONNECTED) {
-            return false;
-        }
-        boolean inLoop = loop.isInLoopThread();
-        if (inLoop && outputBusy()) {
-            int old = output.readableBytes();
-            output.append(data, off, len);
-            afterAppend(old);
-            return true;
-        }
-        synchronized (pendingLock) {
-            if (pending == null || state != State.CONNECTED) {
-                return false;
-            }
-            pending.append(data, off, len);
-            if (writeDirectLocked()) {
-                return true;
-            }
-        }
-        staged(inLoop);
-        return true;
+        Objects.checkFromIndexSize(off, len, data.length);
+        return send0(data, off, len, SRC_ARRAY);
     }
 
-    /** Sends {@code src}'s remaining bytes and consumes them. Any thread. */
+    /** Sends {@code src}'s remaining bytes and consumes them (only when accepted). Any thread. */
     public boolean send(ByteBuffer src) {
-        if (state != State.CONNECTED) {
+        return send0(src, 0, src.remaining(), SRC_NIO);
+    }
+
+    /**
+     * Sends {@code buf}'s readable bytes and retrieves them from it (only when accepted). Any
+     * thread, but {@code buf} itself must not be used concurrently (it may be this connection's own
+     * input buffer, as in an echo server).
+     */
+    public boolean send(Buffer buf) {
+        return send0(buf, 0, buf.readableBytes(), SRC_BUFFER);
+    }
+
+    private static void appendTo(Buffer dst, Object src, int off, int len, int kind) {
+        switch (kind) {
+            case SRC_ARRAY:
+                dst.append((byte[]) src, off, len);
+                break;
+            case SRC_NIO:
+                dst.append((ByteBuffer) src);
+                break;
+            default:
+                Buffer b = (Buffer) src;
+                dst.append(b);
+                b.retrieveAll();
+                break;
+        }
+    }
+
+    private boolean send0(Object src, int off, int len, int kind) {
+        if (state != State.CONNECTED || !reserve(len)) {
             return false;
         }
         boolean inLoop = loop.isInLoopThread();
-        if (inLoop && outputBusy()) {
-            int old = output.readableBytes();
-            output.append(src);
-            afterAppend(old);
-            return true;
-        }
-        synchronized (pendingLock) {
-            if (pending == null || state != State.CONNECTED) {
-                return false;
+        int toPost;
+        try {
+            if (inLoop && !staged && outputBusy()) {
+                appendTo(output, src, off, len, kind);
+                afterAppend();
+                toPost = 0;
+            } else {
+                synchronized (pendingLock) {
+                    if (pending == null || state != State.CONNECTED) {
+                        unreserve(len);
+                        return false;
+                    }
+                    appendTo(pending, src, off, len, kind);
+                    toPost = writeDirectLocked();
+                }
             }
-            pending.append(src);
-            if (writeDirectLocked()) {
-                return true;
+        } catch (OutOfMemoryError e) {
+            // Growing a buffer failed before anything was copied: the send is refused whole.
+            unreserve(len);
+            closeWith(e);
+            return false;
+        }
+        if (inLoop && (toPost & CMD_FLUSH) != 0) {
+            toPost &= ~CMD_FLUSH;
+            try {
+                flushPending();
+            } catch (OutOfMemoryError e) {
+                failed(e); // accepted, but the output could not grow: closed, the error its cause
             }
         }
-        staged(inLoop);
+        if (toPost != 0) {
+            post(toPost);
+        }
+        checkHighWater();
         return true;
     }
 
     /**
-     * Sends {@code buf}'s readable bytes and retrieves them from it. Any thread, but {@code buf}
-     * itself must not be used concurrently (it may be this connection's own input buffer, as in an
-     * echo server).
+     * Counts {@code len} more queued bytes unless that passes the output limit. A send on an empty
+     * queue always passes, so one message larger than the limit still goes out: the limit bounds
+     * what piles up behind a peer that does not read, not the size of a message. Any thread.
      */
-    public boolean send(Buffer buf) {
-        if (state != State.CONNECTED) {
-            return false;
-        }
-        boolean inLoop = loop.isInLoopThread();
-        if (inLoop && outputBusy()) {
-            int old = output.readableBytes();
-            output.append(buf);
-            buf.retrieveAll();
-            afterAppend(old);
-            return true;
-        }
-        synchronized (pendingLock) {
-            if (pending == null || state != State.CONNECTED) {
+    private boolean reserve(int len) {
+        long limit = outputLimit;
+        for (;;) {
+            long q = queued;
+            if (q != 0 && q + len > limit) {
+                refused(q, len);
                 return false;
             }
-            pending.append(buf);
-            buf.retrieveAll();
-            if (writeDirectLocked()) {
+            if (QUEUED.compareAndSet(this, q, q + len)) {
                 return true;
             }
         }
-        staged(inLoop);
-        return true;
+    }
+
+    private void unreserve(int len) {
+        QUEUED.getAndAdd(this, (long) -len);
+    }
+
+    private void refused(long queuedNow, int len) {
+        if (outputLimitCallback != null) {
+            post(CMD_OUTPUT_LIMIT);
+        } else {
+            closeWith(new OutputLimitExceededException(outputLimit, queuedNow, len));
+        }
+    }
+
+    /** The sender crossed the high-water mark: unwritable now, callbacks on the loop. Any thread. */
+    private void checkHighWater() {
+        if (queued >= highWaterMark && unwritable == 0 && UNWRITABLE.compareAndSet(this, 0, 1)) {
+            post(CMD_WATER);
+        }
     }
 
     /**
@@ -563,16 +704,7 @@ public final class TcpConnection {
      * every other sender, through {@code pendingLock}. Loop thread.
      */
     private boolean outputBusy() {
-        return output.readableBytes() != 0 || channel.isWriting();
-    }
-
-    /** Bytes were left staged in {@code pending}: the loop takes them over (now, when this is the loop). */
-    private void staged(boolean inLoop) {
-        if (inLoop) {
-            flushPending();
-        } else {
-            post(CMD_FLUSH);
-        }
+        return output != null && (output.readableBytes() != 0 || channel.isWriting());
     }
 
     /**
@@ -580,31 +712,39 @@ public final class TcpConnection {
      * the loop has nothing queued or being written ({@code outputIdle}), so it can neither
      * overtake nor tear anyone's bytes. A thread other than the loop thus pays one {@code write}
      * system call instead of waking the loop (a context switch, most of the cost of a cross-thread
-     * round trip). Returns true when all was written; otherwise the rest stays staged for the loop,
-     * and nobody writes directly until the loop has drained it.
+     * round trip). Returns the commands the caller posts once it has released the lock: a flush
+     * when bytes are left staged for the loop (nobody writes directly until the loop has drained
+     * them), a write-complete, a water-mark check, or the write error.
      */
-    private boolean writeDirectLocked() {
+    private int writeDirectLocked() {
         Buffer p = pending;
         if (!outputIdle) {
-            return false;
+            staged = true;
+            return CMD_FLUSH;
         }
+        int n;
         try {
-            bytesSent += p.writeTo(socket);
+            n = p.writeTo(socket);
         } catch (IOException e) {
             outputIdle = false;
             p.retrieveAll();
             directWriteError = e;
-            post(CMD_WRITE_ERROR);
-            return true; // the connection is closing; like a write the loop failed, the bytes are gone
+            return CMD_WRITE_ERROR; // the connection is closing; like a write the loop failed, the bytes are gone
         }
+        bytesSent += n;
+        long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
+        int bits = 0;
         if (p.readableBytes() != 0) {
             outputIdle = false; // the loop owns the output from here until it drains
-            return false;
+            staged = true;
+            bits = CMD_FLUSH;
+        } else if (writeCompleteCallback != null) {
+            bits = CMD_WRITE_COMPLETE;
         }
-        if (writeCompleteCallback != null) {
-            post(CMD_WRITE_COMPLETE);
+        if (unwritable != 0 && q <= lowWaterMark) {
+            bits |= CMD_WATER;
         }
-        return true;
+        return bits;
     }
 
     /** Tells other threads whether they may write directly; loop thread, only on a change. */
@@ -626,6 +766,7 @@ public final class TcpConnection {
         }
         int old = output.readableBytes();
         synchronized (pendingLock) {
+            staged = false;
             Buffer p = pending;
             if (p == null || p.readableBytes() == 0) {
                 return;
@@ -639,19 +780,11 @@ public final class TcpConnection {
             }
             outputIdle = false;
         }
-        afterAppend(old);
+        afterAppend();
     }
 
-    /** After output grew from {@code oldLen}: high-water check, then write if nothing was pending. */
-    private void afterAppend(int oldLen) {
-        long newLen = output.readableBytes();
-        if (oldLen < highWaterMark && newLen >= highWaterMark && highWaterMarkCallback != null
-                && !aboveHighWater) { // once per excursion: a dip and re-crossing above low water is the same one
-            aboveHighWater = true;
-            highWaterQueued = newLen;
-            highWaterPending = true;
-            post(CMD_HIGH_WATER);
-        }
+    /** After output grew: write at once unless OP_WRITE is armed (then the socket is full). */
+    private void afterAppend() {
         if (!channel.isWriting() && state != State.DISCONNECTED) {
             writeOutput(true);
         }
@@ -667,36 +800,104 @@ public final class TcpConnection {
             return;
         }
         bytesSent += n;
-        int left = output.readableBytes();
-        if (aboveHighWater && left <= lowWaterMark) {
-            aboveHighWater = false;
-            if (highWaterPending) {
-                // Drained before the (posted) high-water callback ran: the excursion is over
-                // unseen, so neither callback runs; a low-water call first would invert the pair.
-                highWaterPending = false;
-            } else if (lowWaterMarkCallback != null) {
-                lowWaterMarkCallback.onConnection(this);
+        long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
+        if (unwritable != 0 && q <= lowWaterMark) {
+            becameWritable();
+            if (state == State.DISCONNECTED) {
+                return; // closed by the low-water callback
             }
         }
-        if (left == 0) {
-            if (channel.isWriting()) {
-                channel.disableWriting();
+        if (output.readableBytes() != 0) {
+            if (!channel.isWriting()) {
+                channel.enableWriting();
             }
-            if (!shutdownRequested && state == State.CONNECTED) {
-                setOutputIdle(true);
-            }
-            if (writeCompleteCallback != null) {
-                if (fromSend) {
-                    post(CMD_WRITE_COMPLETE); // not re-entrantly inside the caller's send
-                } else {
+            return;
+        }
+        if (channel.isWriting()) {
+            channel.disableWriting();
+        }
+        if (!shutdownRequested && state == State.CONNECTED) {
+            setOutputIdle(true);
+        }
+        // The FIN before the callback: a callback that throws cannot keep it from the peer.
+        if (shutdownRequested && !outputShutdown) {
+            shutdownOutputNow();
+        }
+        if (writeCompleteCallback != null && state != State.DISCONNECTED) {
+            if (fromSend) {
+                post(CMD_WRITE_COMPLETE); // not re-entrantly inside the caller's send
+            } else {
+                try {
                     writeCompleteCallback.onWriteComplete(this);
+                } catch (Throwable t) {
+                    failed(t);
                 }
             }
-            if (shutdownRequested && !outputShutdown) {
-                shutdownOutputNow();
+        }
+    }
+
+    // ------------------------------------------------------------------ water marks (loop)
+
+    /**
+     * The loop's view of an excursion another thread (or a send) started or ended: runs the
+     * high-water callback and pauses the upstream once per excursion, or ends an excursion that is
+     * already over.
+     */
+    private void reconcileWater() {
+        if (state == State.DISCONNECTED || unwritable == 0) {
+            return;
+        }
+        long q = queued;
+        if (q <= lowWaterMark) {
+            becameWritable();
+        } else if (!highWaterSeen) {
+            highWaterSeen = true;
+            pauseUpstream();
+            if (highWaterMarkCallback != null) {
+                highWaterMarkCallback.onHighWaterMark(this, q);
             }
-        } else if (!channel.isWriting()) {
-            channel.enableWriting();
+        }
+    }
+
+    /** Back at low water: writable again; the low-water callback only after a high-water one. */
+    private void becameWritable() {
+        if (!UNWRITABLE.compareAndSet(this, 1, 0) || !highWaterSeen) {
+            return;
+        }
+        highWaterSeen = false;
+        releaseThrottle();
+        if (lowWaterMarkCallback != null) {
+            try {
+                lowWaterMarkCallback.onConnection(this);
+            } catch (Throwable t) {
+                failed(t);
+            }
+        }
+    }
+
+    private void pauseUpstream() {
+        TcpConnection up = upstream;
+        if (up != null && throttled == null) {
+            throttled = up;
+            up.throttle(1);
+        }
+    }
+
+    private void releaseThrottle() {
+        TcpConnection up = throttled;
+        if (up != null) {
+            throttled = null;
+            up.throttle(-1);
+        }
+    }
+
+    /** A downstream connection pauses ({@code +1}) or releases ({@code -1}) this one's reading. Any thread. */
+    private void throttle(int delta) {
+        THROTTLES.getAndAdd(this, delta);
+        if (loop.isInLoopThread()) {
+            applyReading();
+        } else {
+            post(CMD_READING);
         }
     }
 
@@ -718,42 +919,78 @@ public final class TcpConnection {
      * to DISCONNECTING before its last sends have been flushed here.
      */
     private void shutdownInLoop() {
-        if (state != State.DISCONNECTING || outputShutdown) {
-            return;
+        if (state == State.DISCONNECTING && !shutdownRequested) {
+            flushThenShut();
         }
+    }
+
+    /**
+     * Writes everything accepted, then shuts the output down (and closes, when the peer has shut
+     * down too); a flush that takes longer than the close-flush timeout resets the connection.
+     * Loop thread, state DISCONNECTING.
+     */
+    private void flushThenShut() {
         shutdownRequested = true;
         // A sender that saw CONNECTED before the switch has finished under the lock by now;
         // whatever it staged goes out before the FIN, and nobody writes directly any more.
-        flushPending();
         setOutputIdle(false);
-        if (outputShutdown) {
+        flushPending(); // may drain everything and shut down already
+        if (outputShutdown || state == State.DISCONNECTED) {
             return;
         }
-        if (!channel.isWriting() && (output == null || output.readableBytes() == 0)) {
+        if (!channel.isWriting() && output.readableBytes() == 0) {
             shutdownOutputNow();
+        } else if (closeFlushTimeoutMs > 0 && flushTimer == 0) {
+            // A lambda on the close path only, and only while output is still queued.
+            flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, this::flushTimedOut);
+        }
+    }
+
+    private void flushTimedOut() {
+        flushTimer = 0;
+        if (state == State.DISCONNECTED || outputShutdown) {
+            return;
+        }
+        SocketTimeoutException cause = new SocketTimeoutException(queued + " bytes of output not flushed within "
+                + closeFlushTimeoutMs + " ms of closing " + name() + "; connection reset");
+        setOption(StandardSocketOptions.SO_LINGER, 0); // the peer learns that the stream was cut short
+        handleClose(cause);
+    }
+
+    private void cancelFlushTimer() {
+        if (flushTimer != 0) {
+            loop.cancel(flushTimer);
+            flushTimer = 0;
         }
     }
 
     private void shutdownOutputNow() {
         outputShutdown = true;
+        cancelFlushTimer();
+        if (peerShutdown) {
+            handleClose(null); // both directions are done: the close sends our FIN
+            return;
+        }
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
             handleClose(e);
-            return;
-        }
-        if (peerShutdown) {
-            handleClose(null); // both directions are done
         }
     }
 
     /** Closes now, dropping unsent output; the down callback runs on the loop. Any thread. */
     public void forceClose() {
+        closeWith(null);
+    }
+
+    /** Asks for a forced close with {@code cause} as the close cause (the first cause asked for wins). Any thread. */
+    private void closeWith(Throwable cause) {
+        if (cause != null && closeRequestCause == null) {
+            closeRequestCause = cause;
+        }
         State s = state;
-        if (s == State.CONNECTED) {
-            if (!transition(State.CONNECTED, State.DISCONNECTING)) {
-                s = state;
-            }
+        if (s == State.CONNECTED && !transition(State.CONNECTED, State.DISCONNECTING)) {
+            s = state;
         }
         if (s == State.CONNECTED || s == State.DISCONNECTING) {
             post(CMD_FORCE_CLOSE);
@@ -780,7 +1017,7 @@ public final class TcpConnection {
     private void forceCloseInLoop() {
         State s = state;
         if (s == State.CONNECTED || s == State.DISCONNECTING) {
-            handleClose(null);
+            handleClose(closeRequestCause);
         }
     }
 
@@ -799,6 +1036,8 @@ public final class TcpConnection {
         // A direct write may have consumed the reset (ECONNRESET) that a later read then sees
         // only as EOF: the failed write is the real cause.
         closeCause = cause != null ? cause : directWriteError;
+        cancelFlushTimer();
+        releaseThrottle();
         channel.disableAll();
         safeConnectionCallback();
         ConnectionCallback cc = closeCallback;
@@ -841,15 +1080,12 @@ public final class TcpConnection {
         return reading;
     }
 
+    /** Reads while wanted, not throttled by a downstream, and under the input limit. Loop thread. */
     private void applyReading() {
         if (state == State.DISCONNECTED || input == null || peerShutdown) {
             return;
         }
-        boolean want = wantReading;
-        if (want) {
-            if (input.readableBytes() >= inputLimit) {
-                return; // still over the limit: the application has not consumed yet
-            }
+        if (wantReading && throttles == 0 && input.readableBytes() < inputLimit) {
             inputPaused = false;
             if (!reading) {
                 reading = true;
@@ -868,11 +1104,18 @@ public final class TcpConnection {
         } catch (IOException e) {
             handleClose(e);
             return;
+        } catch (OutOfMemoryError e) {
+            failed(e);
+            return;
         }
         if (n > 0) {
             bytesReceived += n;
-            messageCallback.onMessage(this, input, System.nanoTime());
-            if (input != null && input.readableBytes() >= inputLimit && reading) {
+            try {
+                messageCallback.onMessage(this, input, System.nanoTime());
+            } catch (Throwable t) {
+                failed(t); // and still apply the input limit below: a throwing decoder must not unbound it
+            }
+            if (reading && state != State.DISCONNECTED && input.readableBytes() >= inputLimit) {
                 inputPaused = true;
                 reading = false;
                 channel.disableReading();
@@ -883,22 +1126,41 @@ public final class TcpConnection {
     }
 
     private void handlePeerShutdown() {
-        if (!allowHalfClosure || state == State.DISCONNECTED) {
-            handleClose(null);
+        if (state == State.DISCONNECTED) {
             return;
         }
         peerShutdown = true;
         reading = false;
         channel.disableReading();
-        if (halfCloseCallback != null) {
-            halfCloseCallback.onConnection(this);
+        if (allowHalfClosure) {
+            if (halfCloseCallback != null) {
+                try {
+                    halfCloseCallback.onConnection(this);
+                } catch (Throwable t) {
+                    failed(t);
+                }
+            }
+            if (outputShutdown) {
+                handleClose(null);
+            }
+            return;
+        }
+        // A lingering close: what send() accepted still reaches the peer, then the connection closes.
+        if (state == State.CONNECTED) {
+            transition(State.CONNECTED, State.DISCONNECTING);
+        }
+        if (state != State.DISCONNECTING) {
+            return;
         }
         if (outputShutdown) {
             handleClose(null);
+        } else if (!shutdownRequested) {
+            flushThenShut();
         }
+        // else a shutdown() is flushing already; its end closes, the peer being shut down
     }
 
-    /** True after the peer's FIN arrived on a connection that allows half-closure. */
+    /** True after the peer's FIN arrived. */
     public boolean isPeerShutdown() {
         return peerShutdown;
     }

@@ -142,6 +142,25 @@ public final class TcpServer implements AutoCloseable {
         options.keepAlive = on;
     }
 
+    /**
+     * The most a connection queues for a peer that does not read (default 4 MiB, never below the
+     * high-water mark): a {@code send} that would pass it is refused whole and returns false. Then
+     * {@code onLimit} runs on the connection's loop; when it is null the connection is closed with
+     * an {@link OutputLimitExceededException} as its cause.
+     */
+    public void setOutputLimit(long bytes, ConnectionCallback onLimit) {
+        options.setOutputLimit(bytes, onLimit);
+    }
+
+    /**
+     * How long output still queued when a connection closes (the peer's FIN, or
+     * {@code shutdown()}) may take to reach the peer (default 30 s; 0 = no limit). Past it the
+     * connection is reset and its close cause is a {@link java.net.SocketTimeoutException}.
+     */
+    public void setCloseFlushTimeoutMs(long ms) {
+        options.setCloseFlushTimeoutMs(ms);
+    }
+
     private void checkNotStarted() {
         if (started) {
             throw new IllegalStateException("server " + name + " already started");

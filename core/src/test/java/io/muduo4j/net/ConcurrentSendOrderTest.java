@@ -120,6 +120,7 @@ class ConcurrentSendOrderTest {
                     s.setMessageCallback((c, b, t) -> checker.onMessage(b)));
             CompletableFuture<TcpConnection> up = new CompletableFuture<>();
             TcpClient client = new TcpClient(clientLoop, server.listenAddress(), "order-client");
+            client.setOutputLimit(Long.MAX_VALUE, null); // producers that ignore writability: this tests order only
             client.setConnectionCallback(c -> {
                 if (c.connected()) {
                     up.complete(c);

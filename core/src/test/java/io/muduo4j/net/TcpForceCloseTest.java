@@ -205,7 +205,7 @@ class TcpForceCloseTest {
 
         @Override
         public void run() {
-            if (conn.outputBuffer() == null || conn.outputBuffer().readableBytes() < 4 << 20) {
+            if (conn.queuedBytes() < 4 << 20) {
                 int n = 64 * 1024;
                 if (!conn.send(TcpTestSupport.streamBytes(21, sent, n))) {
                     refused.complete(sent);

@@ -57,7 +57,7 @@ class TcpPeerResetTest {
                 peer.connect(server.listenAddress());
                 TcpConnection conn = get(up, "server connection");
                 if (outputQueued) {
-                    assertFalse(onLoop(conn.loop(), () -> conn.outputBuffer().readableBytes()) == 0, "output queued");
+                    assertFalse(onLoop(conn.loop(), () -> conn.queuedBytes()) == 0, "output queued");
                 }
                 reset(peer);
                 assertEquals(conn, get(down, "close after the reset"));

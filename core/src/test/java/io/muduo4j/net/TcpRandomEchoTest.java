@@ -81,7 +81,7 @@ class TcpRandomEchoTest {
                 assertTrue(c.send(v), "echo send");
                 b.retrieve(n);
             }
-            if (c.outputBuffer().readableBytes() > 0) {
+            if (c.queuedBytes() > 0) {
                 partialWrites.incrementAndGet();
             }
             if (pause && nextPause < PAUSE_AT.length && received >= PAUSE_AT[nextPause]) {
@@ -246,7 +246,7 @@ class TcpRandomEchoTest {
                 });
                 s.setMessageCallback((c, b, t) -> {
                     echoer.onMessage(c, b);
-                    maxOutput.accumulateAndGet(c.outputBuffer().readableBytes(), Math::max);
+                    maxOutput.accumulateAndGet(c.queuedBytes(), Math::max);
                 });
             });
             try (SocketChannel peer = SocketChannel.open()) {
