@@ -86,7 +86,7 @@ public final class TcpConnection {
     private static final VarHandle STATE;
     private static final VarHandle COMMANDS;
     private static final VarHandle QUEUED;
-    private static final VarHandle UNWRITABLE;
+    private static final VarHandle EXCURSION;
     private static final VarHandle THROTTLES;
 
     static {
@@ -95,7 +95,7 @@ public final class TcpConnection {
             STATE = l.findVarHandle(TcpConnection.class, "state", State.class);
             COMMANDS = l.findVarHandle(TcpConnection.class, "commands", int.class);
             QUEUED = l.findVarHandle(TcpConnection.class, "queued", long.class);
-            UNWRITABLE = l.findVarHandle(TcpConnection.class, "unwritable", int.class);
+            EXCURSION = l.findVarHandle(TcpConnection.class, "excursion", Object.class);
             THROTTLES = l.findVarHandle(TcpConnection.class, "throttles", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -118,6 +118,8 @@ public final class TcpConnection {
     private static final int SRC_NIO = 1;
     private static final int SRC_BUFFER = 2;
 
+    /** The excursion tag of a connection with no upstream to pause. */
+    private static final Object NO_UPSTREAM = new Object();
     private static final ConnectionCallback NO_CONNECTION_CALLBACK = c -> { };
     private static final MessageCallback DISCARD = (c, b, t) -> b.retrieveAll();
 
@@ -134,7 +136,10 @@ public final class TcpConnection {
     private volatile State state = State.CONNECTING;
     private volatile int commands;
     private volatile long queued; // accepted by send, not yet taken by the socket
-    private volatile int unwritable; // 1 from reaching the high-water mark until back at low water
+    // Non-null from reaching the high-water mark until back at low water: the upstream paused for
+    // this excursion (or NO_UPSTREAM). Whoever sets it pauses that upstream, whoever clears it
+    // releases the same one, so pauses and releases pair up whatever the threads.
+    private volatile Object excursion;
     private volatile int throttles; // downstream connections above high water that pause this one's reading
     private volatile boolean wantReading = true;
     private volatile boolean staged; // pending holds bytes the loop has to take over; set under pendingLock
@@ -152,7 +157,6 @@ public final class TcpConnection {
     private boolean reading;
     private boolean inputPaused;
     private boolean highWaterSeen; // the high-water callback ran for the current excursion
-    private TcpConnection throttled; // the upstream this connection paused, to release the same one
     private boolean peerShutdown;
     private boolean outputShutdown;
     private boolean shutdownRequested;
@@ -268,7 +272,7 @@ public final class TcpConnection {
      * before it sends.
      */
     public boolean isWritable() {
-        return unwritable == 0;
+        return excursion == null;
     }
 
     /** Bytes read from the socket so far (loop thread exact). */
@@ -440,7 +444,7 @@ public final class TcpConnection {
             transition(s, State.DISCONNECTED);
         }
         cancelFlushTimer();
-        releaseThrottle();
+        endExcursion();
         channel.detach();
         closeSocket();
         BufferPool pool = loop.buffers();
@@ -691,10 +695,21 @@ public final class TcpConnection {
         }
     }
 
-    /** The sender crossed the high-water mark: unwritable now, callbacks on the loop. Any thread. */
+    /**
+     * The sender reached the high-water mark: unwritable now, and the upstream paused by this
+     * thread at once (on its own loop that stops the very next read: a relay overshoots by one
+     * read, not by a hop to another loop); the callbacks run on this connection's loop. Any thread.
+     */
     private void checkHighWater() {
-        if (queued >= highWaterMark && unwritable == 0 && UNWRITABLE.compareAndSet(this, 0, 1)) {
-            post(CMD_WATER);
+        if (queued >= highWaterMark && excursion == null) {
+            TcpConnection up = upstream;
+            Object tag = up != null ? up : NO_UPSTREAM;
+            if (EXCURSION.compareAndSet(this, null, tag)) {
+                if (up != null) {
+                    up.throttle(1);
+                }
+                post(CMD_WATER);
+            }
         }
     }
 
@@ -741,7 +756,7 @@ public final class TcpConnection {
         } else if (writeCompleteCallback != null) {
             bits = CMD_WRITE_COMPLETE;
         }
-        if (unwritable != 0 && q <= lowWaterMark) {
+        if (excursion != null && q <= lowWaterMark) {
             bits |= CMD_WATER;
         }
         return bits;
@@ -801,7 +816,7 @@ public final class TcpConnection {
         }
         bytesSent += n;
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
-        if (unwritable != 0 && q <= lowWaterMark) {
+        if (excursion != null && q <= lowWaterMark) {
             becameWritable();
             if (state == State.DISCONNECTED) {
                 return; // closed by the low-water callback
@@ -839,12 +854,15 @@ public final class TcpConnection {
     // ------------------------------------------------------------------ water marks (loop)
 
     /**
-     * The loop's view of an excursion another thread (or a send) started or ended: runs the
-     * high-water callback and pauses the upstream once per excursion, or ends an excursion that is
-     * already over.
+     * The loop's view of an excursion a send started or a direct write ended: runs the high-water
+     * callback once per excursion, or ends an excursion that is already over.
      */
     private void reconcileWater() {
-        if (state == State.DISCONNECTED || unwritable == 0) {
+        if (state == State.DISCONNECTED) {
+            endExcursion(); // started by a send that raced the close: release its upstream
+            return;
+        }
+        if (excursion == null) {
             return;
         }
         long q = queued;
@@ -852,7 +870,6 @@ public final class TcpConnection {
             becameWritable();
         } else if (!highWaterSeen) {
             highWaterSeen = true;
-            pauseUpstream();
             if (highWaterMarkCallback != null) {
                 highWaterMarkCallback.onHighWaterMark(this, q);
             }
@@ -861,11 +878,10 @@ public final class TcpConnection {
 
     /** Back at low water: writable again; the low-water callback only after a high-water one. */
     private void becameWritable() {
-        if (!UNWRITABLE.compareAndSet(this, 1, 0) || !highWaterSeen) {
+        if (!endExcursion() || !highWaterSeen) {
             return;
         }
         highWaterSeen = false;
-        releaseThrottle();
         if (lowWaterMarkCallback != null) {
             try {
                 lowWaterMarkCallback.onConnection(this);
@@ -875,23 +891,23 @@ public final class TcpConnection {
         }
     }
 
-    private void pauseUpstream() {
-        TcpConnection up = upstream;
-        if (up != null && throttled == null) {
-            throttled = up;
-            up.throttle(1);
+    /** Clears the excursion and releases the upstream it paused; false when there was none. */
+    private boolean endExcursion() {
+        Object tag = excursion;
+        if (tag == null || !EXCURSION.compareAndSet(this, tag, null)) {
+            return false;
         }
+        if (tag != NO_UPSTREAM) {
+            ((TcpConnection) tag).throttle(-1);
+        }
+        return true;
     }
 
-    private void releaseThrottle() {
-        TcpConnection up = throttled;
-        if (up != null) {
-            throttled = null;
-            up.throttle(-1);
-        }
-    }
-
-    /** A downstream connection pauses ({@code +1}) or releases ({@code -1}) this one's reading. Any thread. */
+    /**
+     * A downstream connection pauses ({@code +1}) or releases ({@code -1}) this one's reading. Any
+     * thread. A release may overtake its pause (the two are made by different threads); the count
+     * is then briefly negative, which pauses too, and the last change applied settles it.
+     */
     private void throttle(int delta) {
         THROTTLES.getAndAdd(this, delta);
         if (loop.isInLoopThread()) {
@@ -1037,7 +1053,7 @@ public final class TcpConnection {
         // only as EOF: the failed write is the real cause.
         closeCause = cause != null ? cause : directWriteError;
         cancelFlushTimer();
-        releaseThrottle();
+        endExcursion(); // a closed downstream no longer holds its upstream back
         channel.disableAll();
         safeConnectionCallback();
         ConnectionCallback cc = closeCallback;
