@@ -8,7 +8,10 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,36 +21,49 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's example compiles against this build and prints what it promises. */
-@Timeout(60)
+/** Every example in the README compiles against this build and prints what it promises. */
+@Timeout(120)
 class ReadmeExampleTest {
+    /** Each example class the README has, and the lines it prints. */
+    private static final Map<String, List<String>> EXPECTED = Map.of(
+            "EchoExample", List.of("hello, muduo4j"),
+            "RelayExample", List.of("relayed 16777216 bytes intact"));
+
     @Test
-    void readmeExampleCompilesAndRuns(@TempDir Path dir) throws Exception {
+    void readmeExamplesCompileAndRun(@TempDir Path dir) throws Exception {
         Path readme = Path.of("..", "README.md");
         String text = Files.readString(readme, StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(text);
-        assertTrue(m.find(), "README.md has a ```java block");
-        String source = m.group(1);
-        Matcher cls = Pattern.compile("public class (\\w+)").matcher(source);
-        assertTrue(cls.find(), "the example declares a public class");
-        String className = cls.group(1);
+        Set<String> seen = new HashSet<>();
+        while (m.find()) {
+            String source = m.group(1);
+            Matcher cls = Pattern.compile("public class (\\w+)").matcher(source);
+            assertTrue(cls.find(), "every java block of the README declares a public class");
+            String className = cls.group(1);
+            assertTrue(EXPECTED.containsKey(className), "an example this test does not know: " + className);
+            seen.add(className);
+            assertEquals(EXPECTED.get(className), compileAndRun(dir, className, source), className + " prints");
+        }
+        assertEquals(EXPECTED.keySet(), seen, "examples in the README");
+    }
+
+    private static List<String> compileAndRun(Path dir, String className, String source) throws Exception {
         Path file = dir.resolve(className + ".java");
         Files.writeString(file, source, StandardCharsets.UTF_8);
-
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "tests need a JDK");
         String cp = System.getProperty("java.class.path");
         int rc = javac.run(null, null, null, "-d", dir.toString(), "-cp", cp, file.toString());
-        assertEquals(0, rc, "README example compiles");
+        assertEquals(0, rc, className + " compiles");
 
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", dir + File.pathSeparator + cp, className)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "example finishes");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), className + " finishes");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue());
-        assertEquals(List.of("hello, muduo4j"), out.lines().toList());
+        assertEquals(0, p.exitValue(), className + " exit code");
+        return out.lines().toList();
     }
 }
