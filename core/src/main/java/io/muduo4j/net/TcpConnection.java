@@ -65,7 +65,7 @@ import java.util.concurrent.TimeUnit;
  * With half-closure not allowed (the default), the peer's FIN starts a lingering close: the
  * connection stops accepting sends, writes everything already accepted (the output buffer and bytes
  * staged by other threads), then closes. {@link #shutdown()} likewise sends its FIN only after
- * everything queued. If that flush does not finish within the close-flush timeout (default 30 s)
+ * everything queued. If that flush makes no progress for the close-flush timeout (default 30 s)
  * the connection is reset and {@link #closeCause()} is a {@link SocketTimeoutException}; a peer that
  * resets meanwhile makes the write error the cause. An {@link OutOfMemoryError} while growing one
  * of the connection's buffers, or thrown by one of its callbacks, closes that connection with the
@@ -162,6 +162,8 @@ public final class TcpConnection {
     private boolean shutdownRequested;
     private boolean destroyed;
     private long flushTimer;
+    private long flushMark; // bytesSent when the flush timer was armed
+    private Runnable flushCheck; // made on the first lingering close of this connection only
     private long bytesReceived;
     private long bytesSent;
 
@@ -957,18 +959,30 @@ public final class TcpConnection {
         if (!channel.isWriting() && output.readableBytes() == 0) {
             shutdownOutputNow();
         } else if (closeFlushTimeoutMs > 0 && flushTimer == 0) {
-            // A lambda on the close path only, and only while output is still queued.
-            flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, this::flushTimedOut);
+            if (flushCheck == null) {
+                flushCheck = this::checkFlushProgress; // the close path only, and only while output is queued
+            }
+            armFlushTimer();
         }
     }
 
-    private void flushTimedOut() {
+    private void armFlushTimer() {
+        flushMark = bytesSent;
+        flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, flushCheck);
+    }
+
+    /** The close-flush timeout is a time without progress: a slow reader is waited for, a stuck one is not. */
+    private void checkFlushProgress() {
         flushTimer = 0;
         if (state == State.DISCONNECTED || outputShutdown) {
             return;
         }
-        SocketTimeoutException cause = new SocketTimeoutException(queued + " bytes of output not flushed within "
-                + closeFlushTimeoutMs + " ms of closing " + name() + "; connection reset");
+        if (bytesSent != flushMark) {
+            armFlushTimer();
+            return;
+        }
+        SocketTimeoutException cause = new SocketTimeoutException(queued + " bytes of output not flushed: no progress for "
+                + closeFlushTimeoutMs + " ms while closing " + name() + "; connection reset");
         setOption(StandardSocketOptions.SO_LINGER, 0); // the peer learns that the stream was cut short
         handleClose(cause);
     }

@@ -154,8 +154,8 @@ public final class TcpServer implements AutoCloseable {
 
     /**
      * How long output still queued when a connection closes (the peer's FIN, or
-     * {@code shutdown()}) may take to reach the peer (default 30 s; 0 = no limit). Past it the
-     * connection is reset and its close cause is a {@link java.net.SocketTimeoutException}.
+     * {@code shutdown()}) may go without any of it reaching the peer (default 30 s; 0 = no limit).
+     * Past it the connection is reset and its close cause is a {@link java.net.SocketTimeoutException}.
      */
     public void setCloseFlushTimeoutMs(long ms) {
         options.setCloseFlushTimeoutMs(ms);
