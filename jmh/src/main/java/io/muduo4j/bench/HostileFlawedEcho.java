@@ -123,8 +123,10 @@ public final class HostileFlawedEcho implements Callable<Integer> {
                                 continue;
                             }
                             if (flaw == Flaw.DROP_ON_FIN || c.pending == 0) {
+                                // DROP_ON_FIN (which also reads without backpressure, so output does
+                                // queue up, as in a naive reactor): the queued output is lost
                                 open--;
-                                c.ch.close(); // DROP_ON_FIN: queued output is lost
+                                c.ch.close();
                                 continue;
                             }
                             k.interestOps(SelectionKey.OP_WRITE);
@@ -144,7 +146,7 @@ public final class HostileFlawedEcho implements Callable<Integer> {
                             int ops = SelectionKey.OP_READ;
                             if (c.pending > 0) {
                                 ops |= SelectionKey.OP_WRITE;
-                                if (c.pending > HIGH && flaw != Flaw.UNBOUNDED) {
+                                if (c.pending > HIGH && flaw != Flaw.UNBOUNDED && flaw != Flaw.DROP_ON_FIN) {
                                     ops = SelectionKey.OP_WRITE; // backpressure: stop reading
                                 }
                             }
