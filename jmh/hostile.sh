@@ -231,7 +231,10 @@ run_config() {
   local pass fail
   pass=$(cat "$WORK"/check-"$label".out "$WORK"/check-"$label"-flood.out 2>/dev/null | grep -c '^PASS ')
   fail=$(cat "$WORK"/check-"$label".out "$WORK"/check-"$label"-flood.out 2>/dev/null | grep -c '^FAIL ')
-  SUMMARY+=("$(printf '%-28s %2d passed, %2d failed  (%ss)' "$label" "$pass" "$fail" "$(( $(date +%s) - t0 ))")")
+  local note=""
+  [ "$rc_main" = no-server ] && note="$note [server did not start]"
+  [ "$rc_flood" = no-server ] && note="$note [flood server did not start]"
+  SUMMARY+=("$(printf '%-28s %2d passed, %2d failed  (%ss)%s' "$label" "$pass" "$fail" "$(( $(date +%s) - t0 ))" "$note")")
 }
 
 # self-test: FLAW EXPECTED_FAIL_SCENARIO (none = everything passes)

@@ -49,8 +49,8 @@ import picocli.CommandLine.Spec;
                 "  3 reset-storm   200 RST-mid-echo + 300 abrupt peers while a good client echoes; it never stalls",
                 "  4 concurrent    2,000 connections open at once, each echoes 64 bytes",
                 "  5 fd-stability  /proc/PID/fd count before/after 3,000 connect/echo/close cycles     (needs --pid)",
-                "  6 non-reader    a peer sends up to 1 GiB, never reads: RSS growth < 256 MiB, peer not reset,",
-                "                  another client still echoed promptly                                  (needs --pid)",
+                "  6 non-reader    a peer sends up to 1 GiB, never reads: RSS growth < 256 MiB, another client",
+                "                  echoed promptly; then it reads: all it sent comes back, no EOF/RST    (needs --pid)",
                 "  7 fd-flood      server under a low fd limit (ulimit -n 128): 300 connections; existing one",
                 "                  served, server CPU < 50% of a core, new connections echo after      (needs --pid)",
                 "Prints one line per scenario and 'N passed, M failed'; exit 1 iff any FAIL, 2 on bad arguments."})
@@ -694,7 +694,9 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
         long sendNanos;
         String pingSummary;
         String freshAfter;
-        try (Scope scope = new Scope(90_000)) {
+        String readStop = "all";
+        long readNanos;
+        try (Scope scope = new Scope(120_000)) {
             Thread sampler = scope.start("rss-sampler", () -> {
                 while (!Thread.currentThread().isInterrupted()) {
                     try {
@@ -753,7 +755,12 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
                 try {
                     while (v.received < sent) {
                         long now = System.nanoTime();
-                        if (now - r0 > 10_000_000_000L || now - lastRead > 3_000_000_000L) {
+                        if (now - lastRead > 3_000_000_000L) {
+                            readStop = "no_data_for_3s";
+                            break;
+                        }
+                        if (now - r0 > 30_000_000_000L) {
+                            readStop = "read_time_30s";
                             break;
                         }
                         buf.clear();
@@ -775,6 +782,7 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
                 }
                 echoed = v.received;
                 mismatchAt = v.mismatchAt;
+                readNanos = System.nanoTime() - r0;
             }
             good.stop();
             pingSummary = good.summary();
@@ -810,16 +818,17 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
         if (!"open".equals(end)) {
             why.add("non_reader_connection_ended:" + end);
         }
-        if (echoed == 0 && "open".equals(end)) {
-            why.add("nothing_echoed_to_non_reader_once_it_read");
+        if (echoed < sent && "open".equals(end)) {
+            // every byte the server accepted must come back once the peer reads: less is a loss
+            why.add("echo_incomplete(" + (sent - echoed) + "_bytes_not_returned," + readStop + ")");
         }
         if (mismatchAt >= 0) {
             why.add("echo_mismatch_at=" + mismatchAt);
         }
         String nums = String.format(Locale.ROOT, "sent=%s stop=%s send_time=%s rss_before=%dMiB rss_peak=%dMiB "
-                        + "growth=%dMiB limit=256MiB echoed_back=%s/%s end=%s %s new_conn_after=%s",
+                        + "growth=%dMiB limit=256MiB echoed_back=%s/%s read_back=%s(%s) end=%s %s new_conn_after=%s",
                 HostileKit.mib(sent), stop, HostileKit.secs(sendNanos), rssBefore / 1024, peak / 1024,
-                growthKib / 1024, HostileKit.mib(echoed), HostileKit.mib(sent), end, pingSummary,
+                growthKib / 1024, HostileKit.mib(echoed), HostileKit.mib(sent), HostileKit.secs(readNanos), readStop, end, pingSummary,
                 freshAfter.replace(' ', '_'));
         return result(why.isEmpty(), why, nums);
     }
