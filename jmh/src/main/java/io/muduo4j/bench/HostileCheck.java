@@ -41,19 +41,22 @@ import picocli.CommandLine.Spec;
  * then {@code N passed, M failed}. Exit status 1 iff a scenario failed (2 on bad arguments).
  */
 @Command(name = "HostileCheck", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Checks an echo server (a separate process on a loopback address) under hostile peers.",
-                "Scenarios (by number or name):",
-                "  1 stream        10 connections each stream 8 MiB (seeded) while reading; every byte echoed, in order",
-                "  2 fin           16 MiB then shutdownOutput; 3 rounds: fast reader, 64 KiB rcvbuf, slow reader;",
-                "                  every byte back, then EOF",
-                "  3 reset-storm   200 RST-mid-echo + 300 abrupt peers while a good client echoes; it never stalls",
-                "  4 concurrent    2,000 connections open at once, each echoes 64 bytes",
-                "  5 fd-stability  /proc/PID/fd count before/after 3,000 connect/echo/close cycles     (needs --pid)",
-                "  6 non-reader    a peer sends up to 1 GiB, never reads: RSS growth < 256 MiB, another client",
-                "                  echoed promptly; then it reads: all it sent comes back, no EOF/RST    (needs --pid)",
-                "  7 fd-flood      server under a low fd limit (ulimit -n 128): 300 connections; existing one",
-                "                  served, server CPU < 50% of a core, new connections echo after      (needs --pid)",
-                "Prints one line per scenario and 'N passed, M failed'; exit 1 iff any FAIL, 2 on bad arguments."})
+        description = {"Checks an echo server (a separate process on a loopback address) under",
+                "hostile peers. Scenarios (by number or name):",
+                "  1 stream        10 connections each stream 8 MiB while reading: all echoed",
+                "  2 fin           16 MiB then shutdownOutput (fast, 64 KiB rcvbuf and slow",
+                "                  reader): every byte back, then EOF",
+                "  3 reset-storm   200 RST-mid-echo + 300 abrupt peers: a good client's",
+                "                  round trips never stall, it is served after",
+                "  4 concurrent    2,000 connections at once, each echoes 64 bytes",
+                "  5 fd-stability  /proc/PID/fd back to start after 3,000 connect/echo/close",
+                "  6 non-reader    a peer sends up to 1 GiB, never reads: RSS growth",
+                "                  < 256 MiB, another client echoed promptly, then all it",
+                "                  sent comes back, no EOF/RST",
+                "  7 fd-flood      server under ulimit -n 128, 300 connections: existing one",
+                "                  served, server CPU < 50%% of a core, new ones echo after",
+                "5-7 need --pid. Prints one line per scenario and 'N passed, M failed';",
+                "exit 1 iff any FAIL, 2 on bad arguments."})
 public final class HostileCheck implements java.util.concurrent.Callable<Integer> {
     private static final String[] NAMES = {"", "stream", "fin", "reset-storm", "concurrent", "fd-stability",
         "non-reader", "fd-flood"};
