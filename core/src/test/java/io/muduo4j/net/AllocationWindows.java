@@ -73,6 +73,8 @@ final class AllocationWindows {
     private volatile boolean finished;
     private volatile boolean warmupFailed;
     private volatile long negativeCounter;
+    /** Appended to a failure message (null: nothing). */
+    private volatile String note;
 
     AllocationWindows(String what, int window, int minWarmup, int cleanToStart, int maxWarmup, int measured) {
         Verdict.checkConfiguration(window, minWarmup, cleanToStart, maxWarmup, measured);
@@ -101,6 +103,12 @@ final class AllocationWindows {
         tids = ids;
         last = new long[ids.length];
         bytes = new long[ids.length][maxWarmup + measured];
+    }
+
+    /** A hint appended to a failure message. */
+    AllocationWindows note(String hint) {
+        this.note = hint;
+        return this;
     }
 
     boolean finished() {
@@ -228,7 +236,7 @@ final class AllocationWindows {
             if (m.warmupFailed) {
                 fail(m.what + ": never " + m.cleanToStart + " consecutive clean windows of " + m.window
                         + " operations within the warm-up budget of " + m.maxWarmup + " windows; bytes per window: "
-                        + describe(m, 0, m.windows));
+                        + describe(m, 0, m.windows) + note(m));
             }
             StringBuilder dirty = new StringBuilder();
             for (int t = 0; t < m.tids.length; t++) {
@@ -242,11 +250,15 @@ final class AllocationWindows {
             if (dirty.length() > 0) {
                 fail(m.what + ": allocation in measured windows of " + m.window + " operations (every one must be 0): "
                         + dirty + "all measured windows: " + describe(m, m.measureFrom, m.end) + "; warm-up: "
-                        + describe(m, 0, m.measureFrom));
+                        + describe(m, 0, m.measureFrom) + note(m));
             }
             System.out.println("[AllocationWindows] " + m.what + ": " + m.measured + " windows x " + m.window
                     + " operations = 0 B on " + String.join(", ", m.names) + "; warm-up " + m.measureFrom
                     + " windows: " + describe(m, 0, m.measureFrom));
+        }
+
+        private static String note(AllocationWindows m) {
+            return m.note == null ? "" : " " + m.note;
         }
 
         static String describe(AllocationWindows m, int from, int to) {
