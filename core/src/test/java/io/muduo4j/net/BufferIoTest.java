@@ -5,7 +5,6 @@ import static io.muduo4j.net.Buffer.INITIAL_SIZE;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -220,65 +219,91 @@ class BufferIoTest {
     // ------------------------------------------------------------------ zero allocation
 
     @Test
-    void steadyStateOverPipeAllocatesNothing() throws IOException {
-        assertZeroAllocation(pipe.sink(), pipe.source());
+    void steadyStateOverPipeAllocatesNothing() throws Exception {
+        assertZeroAllocation(pipe.sink(), pipe.source(), "Buffer round trips over a pipe");
     }
 
     @Test
-    void steadyStateOverLoopbackSocketAllocatesNothing() throws IOException {
+    void steadyStateOverLoopbackSocketAllocatesNothing() throws Exception {
         try (SocketPair pair = new SocketPair()) {
-            assertZeroAllocation(pair.client, pair.server);
+            assertZeroAllocation(pair.client, pair.server, "Buffer round trips over a loopback socket");
         }
     }
+
+    /** Round trips per window; windows as in {@link ZeroGarbageTest} (see {@link AllocationWindows}). */
+    private static final int WINDOW = 10_000;
+    private static final int MIN_WARMUP = 8;
+    private static final int CLEAN_TO_START = 3;
+    private static final int MAX_WARMUP = 60;
+    private static final int MEASURED = 10;
 
     /**
      * Each iteration appends 200 bytes, writes them, reads them (keeping 100 bytes of backlog in the
      * input buffer so the reader index walks up and the tail periodically runs short: the spill into
      * scratch and the compaction are in the measured path too) and retrieves 200. Neither buffer
-     * grows after the first iteration.
+     * grows after the first iteration. The calling thread's allocation is measured in windows of
+     * {@value #WINDOW} round trips: after a warm-up that ends with {@value #CLEAN_TO_START}
+     * consecutive clean windows (within {@value #MAX_WARMUP}), each of {@value #MEASURED} windows
+     * ({@value #MEASURED} x {@value #WINDOW} round trips) must be exactly 0 bytes.
      */
-    private void assertZeroAllocation(WritableByteChannel sink, ScatteringByteChannel source) throws IOException {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        assertTrue(threads.isThreadAllocatedMemorySupported());
-        threads.setThreadAllocatedMemoryEnabled(true);
+    private void assertZeroAllocation(WritableByteChannel sink, ScatteringByteChannel source, String what)
+            throws InterruptedException {
+        AllocationWindows.enableCounting();
+        AllocationWindows meter = new AllocationWindows(what, WINDOW, MIN_WARMUP, CLEAN_TO_START, MAX_WARMUP, MEASURED);
         Buffer out = new Buffer();
         Buffer in = new Buffer();
         in.append(new byte[100]);
         byte[] message = random(200, 9);
-        long[] stats = new long[3];
+        long[] stats = new long[4];
 
-        roundTrips(out, in, sink, source, scratch, message, 20_000, stats);
-        int outCapacity = out.capacity();
-        int inCapacity = in.capacity();
-        long spillsBefore = stats[2];
+        RoundTrips.untilVerdict(meter, out, in, sink, source, scratch, message, stats);
+        meter.assertEveryMeasuredWindowClean(0);
 
-        // A JIT recompilation inside a window allocates once (HotSpot resolves strings of the
-        // compiled class on this thread); a real per-iteration allocation dirties every window.
-        // So up to 5 windows of 10,000 are measured and one must be exactly 0.
-        threads.getCurrentThreadAllocatedBytes();
-        long allocated = -1;
-        int windows = 0;
-        while (allocated != 0 && windows < 5) {
-            long before = threads.getCurrentThreadAllocatedBytes();
-            roundTrips(out, in, sink, source, scratch, message, 10_000, stats);
-            allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            windows++;
-        }
-
+        assertEquals(-1, stats[3], "I/O error in the round trips");
         assertEquals(0, stats[0], "short writes or reads");
-        assertEquals((20_000L + 10_000L * windows) * 200, stats[1], "bytes through");
-        assertTrue(stats[2] - spillsBefore > 0, "the scratch spill path ran in the measured window");
-        assertEquals(outCapacity, out.capacity());
-        assertEquals(inCapacity, in.capacity());
+        assertEquals(meter.ops() * 200, stats[1], "bytes through");
+        assertTrue(meter.ops() >= (long) (MIN_WARMUP + MEASURED) * WINDOW, "round trips: " + meter.ops());
+        assertTrue(stats[2] > MEASURED, "the scratch spill path ran in the measured windows: " + stats[2]);
         assertEquals(CHEAP_PREPEND + INITIAL_SIZE, in.capacity());
+        assertEquals(CHEAP_PREPEND + INITIAL_SIZE, out.capacity());
         assertEquals(100, in.readableBytes());
-        assertEquals(0, allocated, "bytes allocated in 10,000 steady-state round trips (in each of "
-                + windows + " windows; the last shown)");
     }
 
-    private static void roundTrips(Buffer out, Buffer in, WritableByteChannel sink, ScatteringByteChannel source,
-            ByteBuffer scratch, byte[] message, int iterations, long[] stats) throws IOException {
-        for (int i = 0; i < iterations; i++) {
+    /**
+     * The measured round trips, in a class of their own without string literals: its compile
+     * (requested on the measured thread) then resolves none (see {@link AllocationWindows}).
+     * stats: [0] short writes or reads, [1] bytes through, [2] spills in the measured windows,
+     * [3] -1, or the round trip whose I/O threw (the test then fails on the stats).
+     */
+    static final class RoundTrips {
+        private RoundTrips() {
+        }
+
+        static void untilVerdict(AllocationWindows meter, Buffer out, Buffer in, WritableByteChannel sink,
+                ScatteringByteChannel source, ByteBuffer scratch, byte[] message, long[] stats) {
+            stats[3] = -1;
+            meter.endWindow(); // primes the counter
+            long spills = 0;
+            long spillsWhenMeasuringStarted = -1;
+            while (!meter.finished()) {
+                for (int i = 0; i < WINDOW; i++) {
+                    try {
+                        spills += roundTrip(out, in, sink, source, scratch, message, stats);
+                    } catch (IOException e) {
+                        stats[3] = meter.ops();
+                        return;
+                    }
+                    meter.tick();
+                }
+                if (spillsWhenMeasuringStarted < 0 && meter.measuring()) {
+                    spillsWhenMeasuringStarted = spills;
+                }
+            }
+            stats[2] = spills - spillsWhenMeasuringStarted;
+        }
+
+        private static int roundTrip(Buffer out, Buffer in, WritableByteChannel sink, ScatteringByteChannel source,
+                ByteBuffer scratch, byte[] message, long[] stats) throws IOException {
             out.append(message);
             int written = out.writeTo(sink);
             boolean spill = in.writableBytes() < message.length;
@@ -291,14 +316,13 @@ class BufferIoTest {
                 }
                 read += n;
             }
-            if (written != message.length || read != written || in.getByte(in.readableBytes() - 1) != message[message.length - 1]) {
+            if (written != message.length || read != written
+                    || in.getByte(in.readableBytes() - 1) != message[message.length - 1]) {
                 stats[0]++;
             }
             in.retrieve(message.length);
             stats[1] += read;
-            if (spill) {
-                stats[2]++;
-            }
+            return spill ? 1 : 0;
         }
     }
 

@@ -17,6 +17,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Interest changes: {@code enableWriting}/{@code disableWriting} (with {@code isWriting}),
  * {@code disableAll}, and {@code interestOps} left untouched when the interest does not change.
+ * "No dispatch" checks are made once the loop provably polled with the socket ready: for
+ * writability, which holds from the first write callback on, after five more iterations (each
+ * polls); for a read, after a {@link ChannelTestSupport.PollWitness} on the same loop was
+ * dispatched, which happens only after the byte was there.
  */
 @Timeout(20)
 class ChannelInterestTest {
@@ -41,7 +45,8 @@ class ChannelInterestTest {
             assertFalse(ch.isWriting());
             LoopTestSupport.run(loop, ch::enableWriting);
             await(firstWrite, "the write callback");
-            // Level-triggered: had writing not been disabled, every further poll would call back.
+            // Level-triggered: had writing not been disabled, every further poll would call back
+            // (the socket has been writable all along: the callback ran); five more polls.
             LoopTestSupport.runIterations(loop, 5);
             assertEquals(1, LoopTestSupport.call(loop, writes::get));
             assertTrue(writingInCallback[0]);
@@ -86,8 +91,11 @@ class ChannelInterestTest {
             assertTrue(ch.isNoneEvent());
             assertFalse(ch.isReading());
             assertFalse(ch.isWriting());
-            pipe.writeByte();
-            LoopTestSupport.runIterations(loop, 5);
+            try (ChannelTestSupport.PollWitness witness = new ChannelTestSupport.PollWitness(loop)) {
+                pipe.writeByte();
+                pipe.awaitReadable(); // the byte is there: a channel with read interest would be dispatched
+                witness.awaitPoll(); // and the loop has polled since
+            }
             assertEquals(0, LoopTestSupport.call(loop, reads::get), "no dispatch without interest");
             assertTrue(key.isValid(), "disableAll keeps the key (muduo's kDeleted, re-enabled cheaply)");
             assertEquals(0, (int) LoopTestSupport.call(loop, key::interestOps));

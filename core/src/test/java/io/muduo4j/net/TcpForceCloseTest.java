@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -54,6 +55,7 @@ class TcpForceCloseTest {
                         downThread.complete(Thread.currentThread());
                     }
                 }));
+                PeerEnd peerEnd;
                 try (SocketChannel peer = SocketChannel.open()) {
                     peer.setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);
                     peer.connect(server.listenAddress());
@@ -67,21 +69,42 @@ class TcpForceCloseTest {
                     assertEquals(1, downs.get());
                     assertTrue(conn.disconnected());
                     assertNull(conn.closeCause(), "a forced close is orderly");
-                    // The peer sees the end (after whatever the kernel had already taken).
-                    ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
-                    long got = 0;
-                    int n;
-                    while ((n = peer.read(b.clear())) >= 0) {
-                        got += n;
-                    }
-                    assertTrue(got < 16 << 20 || !outputQueued, "queued output was not dropped: " + got);
-                    TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
-                } catch (java.io.IOException e) {
-                    // A reset instead of EOF is fine for the peer (unread data at close)
-                    assertTrue(outputQueued, "unexpected " + e);
+                    // The peer sees the end (after whatever the kernel had already taken): a
+                    // forced close is orderly, so the end is EOF, not a reset.
+                    peerEnd = readToEnd(peer);
                 }
+                assertNull(peerEnd.error(), "the peer's read ended with an error, not EOF (after "
+                        + peerEnd.bytes() + " bytes)");
+                if (outputQueued) {
+                    assertTrue(peerEnd.bytes() < 16 << 20, "queued output was not dropped: " + peerEnd.bytes());
+                } else {
+                    assertEquals(0, peerEnd.bytes(), "nothing was sent");
+                }
+                TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
                 server.close();
             }
+        }
+    }
+
+    /** How a peer's reading of a closing connection ended: the bytes it got, then EOF (null) or the error. */
+    record PeerEnd(long bytes, IOException error) {
+    }
+
+    /**
+     * Reads (blocking) until EOF or an error, and returns which. Only the reads are inside the
+     * try: the callers assert on the outcome, outside any exception handling.
+     */
+    static PeerEnd readToEnd(SocketChannel peer) {
+        ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+        long got = 0;
+        try {
+            int n;
+            while ((n = peer.read(b.clear())) >= 0) {
+                got += n;
+            }
+            return new PeerEnd(got, null);
+        } catch (IOException e) {
+            return new PeerEnd(got, e);
         }
     }
 
@@ -230,7 +253,7 @@ class TcpForceCloseTest {
         CompletableFuture<Writer> writing = new CompletableFuture<>();
         CompletableFuture<Thread> downThread = new CompletableFuture<>();
         AtomicInteger downs = new AtomicInteger();
-        CompletableFuture<Long> readerDone = new CompletableFuture<>();
+        CompletableFuture<StreamEnd> readerDone = new CompletableFuture<>();
         CompletableFuture<Void> halfRead = new CompletableFuture<>();
         long[] got = new long[1];
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode, (l, t) -> errors.add(t))) {
@@ -250,14 +273,14 @@ class TcpForceCloseTest {
                 if (byClient) {
                     s.setConnectionCallback(c -> {
                         if (!c.connected()) {
-                            readerDone.complete(got[0]);
+                            readerDone.complete(new StreamEnd(got[0], -1, null));
                         }
                     });
                     s.setMessageCallback((c, b, t) -> {
                         ByteBuffer v = b.readableView();
                         long bad = TcpTestSupport.firstMismatch(21, got[0], v);
                         if (bad >= 0) {
-                            readerDone.completeExceptionally(new AssertionError("stream differs at byte " + bad));
+                            readerDone.complete(new StreamEnd(got[0], bad, null));
                         }
                         got[0] += v.remaining();
                         b.retrieveAll();
@@ -280,26 +303,10 @@ class TcpForceCloseTest {
                 peer = SocketChannel.open(server.listenAddress());
                 SocketChannel p = peer;
                 reader = new Thread(() -> {
-                    ByteBuffer b = ByteBuffer.allocateDirect(256 * 1024);
-                    long pos = 0;
                     try {
-                        int n;
-                        while ((n = p.read(b.clear())) >= 0) {
-                            b.flip();
-                            long bad = TcpTestSupport.firstMismatch(21, pos, b);
-                            if (bad >= 0) {
-                                throw new AssertionError("stream differs at byte " + bad);
-                            }
-                            pos += n;
-                            if (pos >= 8 << 20) {
-                                halfRead.complete(null);
-                            }
-                        }
-                        readerDone.complete(pos);
-                    } catch (java.io.IOException e) {
-                        readerDone.complete(pos); // a reset (unsent output dropped) ends the stream too
+                        readerDone.complete(readStream(p, halfRead));
                     } catch (Throwable e) {
-                        readerDone.completeExceptionally(e);
+                        readerDone.completeExceptionally(e); // not an assertion: the test fails on it
                     }
                 }, "fcw-reader");
                 reader.setDaemon(true);
@@ -318,7 +325,10 @@ class TcpForceCloseTest {
                 assertFalse(w.conn.send(new byte[1]), "send from another thread after the close");
                 assertEquals(loopThread, get(downThread, "down callback"), "the down callback runs on the loop");
                 long sent = get(w.refused, "the writer's refused send");
-                long read = get(readerDone, "the reader's end");
+                StreamEnd end = get(readerDone, "the reader's end");
+                assertEquals(-1, end.firstMismatch(), "the stream differs at byte " + end.firstMismatch());
+                assertNull(end.error(), "the reader's stream ended with an error, not EOF, after " + end.bytes());
+                long read = end.bytes();
                 assertTrue(read <= sent && read >= 8 << 20, "read " + read + " of " + sent);
                 onLoop(w.conn.loop(), () -> null);
                 assertEquals(1, downs.get(), "down callbacks");
@@ -335,6 +345,39 @@ class TcpForceCloseTest {
             server.close();
         }
         assertTrue(errors.isEmpty(), "errors reported: " + errors);
+    }
+
+    /**
+     * How the reader of the transfer ended: the bytes it checked, the offset of the first byte
+     * that differs from the stream (-1: none), and the error that ended it (null: EOF).
+     */
+    record StreamEnd(long bytes, long firstMismatch, IOException error) {
+    }
+
+    /** Reads and checks the stream until EOF, an error or a wrong byte; only the read is in a try. */
+    static StreamEnd readStream(SocketChannel p, CompletableFuture<Void> halfRead) {
+        ByteBuffer b = ByteBuffer.allocateDirect(256 * 1024);
+        long pos = 0;
+        while (true) {
+            int n;
+            try {
+                n = p.read(b.clear());
+            } catch (IOException e) {
+                return new StreamEnd(pos, -1, e);
+            }
+            if (n < 0) {
+                return new StreamEnd(pos, -1, null);
+            }
+            b.flip();
+            long bad = TcpTestSupport.firstMismatch(21, pos, b);
+            if (bad >= 0) {
+                return new StreamEnd(pos, bad, null);
+            }
+            pos += n;
+            if (pos >= 8 << 20) {
+                halfRead.complete(null);
+            }
+        }
     }
 
     static List<org.junit.jupiter.params.provider.Arguments> modesAndSides() {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -30,30 +29,45 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Zero garbage on the TCP message path, measured exactly with
- * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of every loop thread involved
- * (the client loop, the server's I/O loop and, for good measure, the server's base/acceptor loop)
- * over a window that starts after a JIT warm-up; plus the bytes a connect + establish + close
- * cycle costs on those threads, printed and bounded.
+ * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of every thread involved (the
+ * client loop, the server's I/O loop, for good measure the server's base/acceptor loop, and in
+ * cross-thread mode the thread that calls {@code send}), in windows of {@value #WINDOW} echoes
+ * (see {@link AllocationWindows}): after a JIT warm-up of at least the given number of echoes
+ * that ends with {@value #CLEAN_TO_START} consecutive clean windows, each of the next
+ * {@value #MEASURED} windows must be exactly 0 bytes on every one of those threads. Plus the
+ * bytes a connect + establish + close cycle costs on the loop threads, printed and bounded.
  *
  * <p>The counters are read by thread id, on the client loop thread at the moment the echo that
- * opens or closes the window has arrived (the server has then written it back and has nothing
- * else to do); reading the calling thread's own counter or another thread's by id allocates
- * nothing once primed.
+ * ends a window has arrived (the server has then written it back and has nothing else to do; in
+ * cross-thread mode the sending thread is waiting for that echo before its next send); reading the
+ * calling thread's own counter or another thread's by id allocates nothing once primed. The code
+ * that runs per echo on those threads ({@link EchoMeter}, {@link EchoBack}, {@link Sender}) has
+ * no string literals, so a late C2 compile of it resolves none (see {@link AllocationWindows}).
  */
 @Timeout(90)
 class TcpZeroAllocationTest {
-    private static final int MEASURED = 10_000;
-    private static final long WAIT_SECONDS = 30;
-    private static final com.sun.management.ThreadMXBean MX =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    static final int WINDOW = 2_000;
+    static final int CLEAN_TO_START = 3;
+    static final int MEASURED = 10;
+    /** Warm-up windows allowed beyond the minimum before the test fails for want of clean ones. */
+    static final int EXTRA_WARMUP = 40;
+    private static final long WAIT_SECONDS = 60;
+    private static final com.sun.management.ThreadMXBean MX = AllocationWindows.MX;
 
     @BeforeAll
     static void enableAllocationCounting() {
-        assertTrue(MX.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
-        MX.setThreadAllocatedMemoryEnabled(true);
+        AllocationWindows.enableCounting();
     }
 
     enum Send { IN_LOOP, CROSS_THREAD }
+
+    /** The server's echo: the message callback runs on the server's I/O thread for every message. */
+    static final class EchoBack implements MessageCallback {
+        @Override
+        public void onMessage(TcpConnection c, Buffer b, long receiveNanos) {
+            c.send(b);
+        }
+    }
 
     /** A server (1 I/O thread) and its loops; the I/O thread id is learnt from the first connection. */
     static final class Fixture implements AutoCloseable {
@@ -80,7 +94,7 @@ class TcpZeroAllocationTest {
                     serverDown.release();
                 }
             });
-            server.setMessageCallback((c, b, t) -> c.send(b));
+            server.setMessageCallback(new EchoBack());
             server.start();
         }
 
@@ -98,48 +112,63 @@ class TcpZeroAllocationTest {
 
     static final String[] THREAD_NAMES = {"client loop", "server I/O loop", "server base (acceptor) loop"};
 
+    /** The measured threads of an echo: the loops, plus the sending thread when it is not the client loop. */
+    static String[] measuredThreadNames(Send mode) {
+        if (mode == Send.IN_LOOP) {
+            return THREAD_NAMES;
+        }
+        String[] names = java.util.Arrays.copyOf(THREAD_NAMES, 4);
+        names[3] = "thread calling send";
+        return names;
+    }
+
+    static long[] measuredThreadIds(Fixture f, long clientTid, Send mode, long senderTid) {
+        long[] ids = f.threadIds(clientTid);
+        if (mode == Send.IN_LOOP) {
+            return ids;
+        }
+        ids = java.util.Arrays.copyOf(ids, 4);
+        ids[3] = senderTid;
+        return ids;
+    }
+
+    static String corrupted(long echo) {
+        return "echo " + echo + " corrupted";
+    }
+
+    static String closedEarly(long echoed, TcpConnection c) {
+        return "connection closed after " + echoed + " echoes: " + c.closeCause();
+    }
+
     /**
-     * The client side of the echo: counts complete echoes on the client loop thread, records the
-     * allocation counters of all loop threads every {@link #MARK_EVERY} echoes, and (in-loop mode)
-     * sends the next message from the message callback.
-     *
-     * <p>The counters are recorded at every mark rather than only at the two that bound the window:
-     * a branch first taken at the window's start would be an uncommon trap in the C2-compiled
-     * callback, and the deoptimisation it causes (re-materialising scalar-replaced objects, running
-     * interpreted until recompiled) would allocate inside the window. Marks are taken from the
-     * first thousand echoes on, so that branch is compiled in like any other.
+     * The client side of the echo: checks and counts complete echoes on the client loop thread,
+     * ticks the allocation meter once per echo (its window boundaries read the counters of all
+     * measured threads), and in in-loop mode sends the next message from the message callback.
+     * No string literals (messages come from the outer class).
      */
     static final class EchoMeter {
-        static final int MARK_EVERY = 1000;
-
         final Send mode;
         final byte[] msg;
-        final int warmup;
-        final long total;
+        final AllocationWindows windows;
         final CountDownLatch up = new CountDownLatch(1);
+        /** Counted down at the verdict or at a failure. */
         final CountDownLatch done = new CountDownLatch(1);
-        final long[][] marks;
-        final long[] before = new long[3];
-        final long[] after = new long[3];
         volatile Thread waiter;
         volatile long echoed;
         volatile String failure;
         volatile TcpConnection conn;
-        long[] tids;
         Fixture fixture;
+        long senderTid;
 
-        EchoMeter(Send mode, int size, int warmup) {
-            if (warmup % MARK_EVERY != 0 || MEASURED % MARK_EVERY != 0) {
-                throw new IllegalArgumentException("warm-up and window must be multiples of " + MARK_EVERY);
-            }
+        EchoMeter(Send mode, int size, int minWarmupEchoes, String what) {
             this.mode = mode;
             this.msg = new byte[size];
             for (int i = 0; i < size; i++) {
                 msg[i] = (byte) (i * 31 + 7);
             }
-            this.warmup = warmup;
-            this.total = warmup + MEASURED;
-            this.marks = new long[(int) (total / MARK_EVERY) + 1][3];
+            int minWarmup = Math.max(CLEAN_TO_START, minWarmupEchoes / WINDOW);
+            this.windows = new AllocationWindows(what, WINDOW, minWarmup, CLEAN_TO_START, minWarmup + EXTRA_WARMUP,
+                    MEASURED);
         }
 
         void onConnection(TcpConnection c) {
@@ -150,30 +179,37 @@ class TcpZeroAllocationTest {
                     msg[0] = 0;
                     c.send(msg);
                 }
-            } else if (echoed < total) {
-                failure = "connection closed after " + echoed + " echoes: " + c.closeCause();
+            } else if (!windows.finished()) {
+                failure = closedEarly(echoed, c);
                 done.countDown();
                 LockSupport.unpark(waiter);
             }
         }
 
-        void onMessage(TcpConnection c, Buffer b) {
+        void onMessage(TcpConnection c, Buffer b, long receiveNanos) {
             int size = msg.length;
             while (b.readableBytes() >= size) {
                 long n = echoed;
                 if (b.getByte(0) != (byte) n || b.getByte(size - 1) != msg[size - 1]) {
-                    failure = "echo " + n + " corrupted";
+                    failure = corrupted(n);
                     done.countDown();
+                    LockSupport.unpark(waiter);
                     c.forceClose();
                     return;
                 }
                 b.retrieve(size);
                 echoed = ++n;
-                if (n % MARK_EVERY == 0 && n <= total) {
-                    mark((int) (n / MARK_EVERY));
+                if (n == 1) {
+                    // The server's I/O thread is known now (it echoed); long before the first boundary.
+                    windows.threads(measuredThreadNames(mode),
+                            measuredThreadIds(fixture, Thread.currentThread().getId(), mode, senderTid));
+                }
+                boolean finished = windows.tick();
+                if (finished) {
+                    done.countDown();
                 }
                 if (mode == Send.IN_LOOP) {
-                    if (n < total) {
+                    if (!finished) {
                         msg[0] = (byte) n;
                         c.send(msg);
                     }
@@ -182,26 +218,35 @@ class TcpZeroAllocationTest {
                 }
             }
         }
+    }
 
-        private void mark(int index) {
-            if (tids == null) {
-                // The server's I/O thread is known by now (it echoed a thousand messages).
-                tids = fixture.threadIds(Thread.currentThread().getId());
-            }
-            long[] into = marks[index];
-            for (int i = 0; i < 3; i++) {
-                into[i] = MX.getThreadAllocatedBytes(tids[i]);
-            }
-            if (index == marks.length - 1) {
-                System.arraycopy(marks[warmup / MARK_EVERY], 0, before, 0, 3);
-                System.arraycopy(into, 0, after, 0, 3);
-                for (long v : into) {
-                    if (v < 0) {
-                        failure = "no allocation counter for one of the threads " + java.util.Arrays.toString(tids);
+    /**
+     * Cross-thread mode's sender, on the calling thread: one message, then waits for its echo,
+     * until the meter's verdict. No string literals. Returns -1 when done, else the index of the
+     * message that was refused ({@code result[0] = 1}) or whose echo timed out ({@code = 2}).
+     */
+    static final class Sender {
+        private Sender() {
+        }
+
+        static long run(EchoMeter meter, long deadline, int[] result) {
+            TcpConnection conn = meter.conn;
+            byte[] msg = meter.msg;
+            for (long i = 0; !meter.windows.finished() && meter.failure == null; i++) {
+                msg[0] = (byte) i; // send copies before it returns
+                if (!conn.send(msg)) {
+                    result[0] = 1;
+                    return i;
+                }
+                while (meter.echoed <= i && meter.failure == null) {
+                    LockSupport.parkNanos(200_000);
+                    if (System.nanoTime() - deadline > 0) {
+                        result[0] = 2;
+                        return i;
                     }
                 }
-                done.countDown();
             }
+            return -1;
         }
     }
 
@@ -210,10 +255,10 @@ class TcpZeroAllocationTest {
         "16, IN_LOOP", "4096, IN_LOOP", "65536, IN_LOOP",
         "16, CROSS_THREAD", "4096, CROSS_THREAD", "65536, CROSS_THREAD"
     })
-    void steadyStateEchoAllocatesNothingOnAnyLoopThread(int size, Send mode) throws Exception {
-        // Enough for C2 to compile the paths and settle: in a fresh JVM, deoptimisations (each
-        // re-materialising a few scalar-replaced objects) were still seen up to ~23,000 echoes.
-        // The big messages take fewer round trips to get there.
+    void steadyStateEchoAllocatesNothingOnAnyThread(int size, Send mode) throws Exception {
+        // At least enough for C2 to compile the paths and settle: in a fresh JVM, deoptimisations
+        // (each re-materialising a few scalar-replaced objects) were still seen up to ~23,000
+        // echoes. The big messages take fewer round trips to get there.
         assertEchoAllocatesNothing(size, mode, size >= 65536 ? 16_000 : 50_000);
     }
 
@@ -246,64 +291,37 @@ class TcpZeroAllocationTest {
         }
     }
 
-    private static void assertEchoAllocatesNothing(int size, Send mode, int warmup) throws Exception {
-        EchoMeter meter = new EchoMeter(mode, size, warmup);
-        int highestFd;
+    private static void assertEchoAllocatesNothing(int size, Send mode, int minWarmupEchoes) throws Exception {
+        EchoMeter meter = new EchoMeter(mode, size, minWarmupEchoes, mode + " send, " + size + " B echoes");
         try (Fixture f = new Fixture()) {
             meter.fixture = f;
             meter.waiter = Thread.currentThread();
+            meter.senderTid = Thread.currentThread().getId();
             TcpClient client = new TcpClient(f.clientLoop, f.server.listenAddress(), "za-client");
             client.setConnectionCallback(meter::onConnection);
-            client.setMessageCallback((c, b, t) -> {
-                try {
-                    meter.onMessage(c, b);
-                } catch (Throwable e) {
-                    meter.failure = "client message callback threw " + e;
-                    meter.done.countDown();
-                    throw e;
-                }
-            });
+            client.setMessageCallback(meter::onMessage);
             client.connect();
             assertTrue(meter.up.await(WAIT_SECONDS, TimeUnit.SECONDS), "client did not connect");
-            highestFd = highestOpenFd();
+            int highestFd = highestOpenFd();
+            // When it fails, say whether the JDK's own fd boxing can be the cause (see above).
+            meter.windows.note(highestFd > integerCacheHigh()
+                    ? "NOTE: descriptors up to " + highestFd + " are open and the Integer cache ends at "
+                        + integerCacheHigh() + ": the JDK's EPollSelectorImpl.processEvents allocates an Integer"
+                        + " (16 B) per ready key above it; run with -XX:AutoBoxCacheMax=65536 to tell it apart"
+                    : "(all descriptors <= " + highestFd + " are within the Integer cache: not the JDK's fd boxing)");
 
             if (mode == Send.CROSS_THREAD) {
-                TcpConnection conn = meter.conn;
-                byte[] msg = meter.msg;
+                int[] result = new int[1];
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-                for (long i = 0; i < meter.total && meter.failure == null; i++) {
-                    msg[0] = (byte) i; // send copies before it returns
-                    if (!conn.send(msg)) {
-                        fail("send refused at message " + i + ": " + meter.failure);
-                    }
-                    while (meter.echoed <= i && meter.failure == null) {
-                        LockSupport.parkNanos(200_000);
-                        if (System.nanoTime() - deadline > 0) {
-                            fail("timed out at message " + i + ", " + meter.echoed + " echoed");
-                        }
-                    }
-                }
+                long stoppedAt = Sender.run(meter, deadline, result);
+                assertEquals(-1, stoppedAt, (result[0] == 1 ? "send refused" : "timed out waiting for the echo")
+                        + " at message " + stoppedAt + ", " + meter.echoed + " echoed; failure: " + meter.failure);
             }
-            assertTrue(meter.done.await(WAIT_SECONDS, TimeUnit.SECONDS),
-                    "echo did not finish: " + meter.echoed + " of " + meter.total);
+            assertTrue(meter.done.await(WAIT_SECONDS, TimeUnit.SECONDS), "echo did not finish: " + meter.echoed
+                    + " echoed");
             assertNull(meter.failure);
+            meter.windows.assertEveryMeasuredWindowClean(0);
             client.close().get(WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-
-        StringBuilder report = new StringBuilder();
-        for (int i = 0; i < 3; i++) {
-            report.append(THREAD_NAMES[i]).append('=').append(meter.after[i] - meter.before[i]).append(" B; ");
-        }
-        System.out.println("[TcpZeroAllocationTest] " + mode + " " + size + " B x " + MEASURED + ": " + report);
-        // When it fails, say whether the JDK's own fd boxing can be the cause (see above).
-        String jdkNote = highestFd > integerCacheHigh()
-                ? " NOTE: descriptors up to " + highestFd + " are open and the Integer cache ends at "
-                    + integerCacheHigh() + ": the JDK's EPollSelectorImpl.processEvents allocates an Integer"
-                    + " (16 B) per ready key above it; run with -XX:AutoBoxCacheMax=65536 to tell it apart"
-                : " (all descriptors <= " + highestFd + " are within the Integer cache: not the JDK's fd boxing)";
-        for (int i = 0; i < 3; i++) {
-            assertEquals(0, meter.after[i] - meter.before[i], "bytes allocated by the " + THREAD_NAMES[i]
-                    + " over " + MEASURED + " echoes of " + size + " B (" + mode + " send); all: " + report + jdkNote);
         }
     }
 

@@ -1,109 +1,51 @@
 package io.muduo4j.net;
 
-import static io.muduo4j.net.LoopTestSupport.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.management.ManagementFactory;
-import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The loop thread allocates nothing in steady state, asserted exactly with
- * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of the loop thread, read on the
- * loop thread itself, over windows of {@value #WINDOW} consecutive operations after a warm-up of
- * {@value #WARMUP}.
- *
- * <p>Why several windows: HotSpot's {@code CompileBroker}, when a thread's invocation counter asks
- * for a C2 compile, first resolves every string literal of that method's class in the asking
- * thread (a {@code String} and its {@code byte[]}, 80 to ~900 bytes, once per class per JVM; seen
- * with JFR and {@code -XX:-UseTLAB} at the entry bytecode of {@code Long2LongHashMap.put},
- * {@code Poller.pollNow}, {@code YieldingIdleStrategy.idle} and the test's own methods). On a
- * loaded machine such a late compile request can land in the first window. It is not garbage
- * from the code under test and it never repeats, whereas a real per-operation allocation shows up
- * in every window. So the test passes on the first window of exactly 0 bytes and fails if none of
- * {@value #MAX_WINDOWS} consecutive windows is clean.
+ * The loop thread allocates nothing in steady state, and neither does a thread that hands the
+ * loop a pre-built task: asserted exactly with
+ * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of each thread that does the
+ * work, read on that thread, in windows of {@value #WINDOW} operations (see
+ * {@link AllocationWindows}): after a warm-up that ends with {@value #CLEAN_TO_START} consecutive
+ * clean windows (at least {@value #MIN_WARMUP}, at most {@value #MAX_WARMUP} windows, else the
+ * test fails), each of the next {@value #MEASURED} windows ({@value #MEASURED} x {@value #WINDOW}
+ * operations) must be exactly 0 bytes.
  */
-@Timeout(60)
+@Timeout(120)
 class ZeroGarbageTest {
-    private static final int WARMUP = 50_000;
-    private static final int WINDOW = 10_000;
-    private static final int MAX_WINDOWS = 8;
-    private static final com.sun.management.ThreadMXBean MX =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    static final int WINDOW = 10_000;
+    static final int MIN_WARMUP = 8;
+    static final int CLEAN_TO_START = 3;
+    static final int MAX_WARMUP = 60;
+    static final int MEASURED = 10;
+    static final long WAIT_SECONDS = 60;
 
     @BeforeAll
     static void enableAllocationCounting() {
-        assertTrue(MX.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
-        MX.setThreadAllocatedMemoryEnabled(true);
+        AllocationWindows.enableCounting();
     }
 
-    /**
-     * Counts operations on the loop thread and reads the loop thread's allocated bytes at window
-     * boundaries. Only primitive fields and a pre-sized array: the meter itself allocates nothing
-     * (the counter is primed once, since a first call may allocate).
-     */
-    static final class Meter {
-        final CountDownLatch done = new CountDownLatch(1);
-        final long[] windows = new long[MAX_WINDOWS];
-        volatile int windowsMeasured;
-        volatile boolean finished;
-        long events;
-        long threadId;
-        long windowStart;
-
-        /** Call on the loop thread once per operation; returns true once a verdict is reached. */
-        boolean tick() {
-            if (finished) {
-                return true;
-            }
-            long n = ++events;
-            if (n == WARMUP / 2) {
-                threadId = Thread.currentThread().getId();
-                MX.getThreadAllocatedBytes(threadId);
-            } else if (n >= WARMUP && (n - WARMUP) % WINDOW == 0) {
-                long now = MX.getThreadAllocatedBytes(threadId);
-                int ended = (int) ((n - WARMUP) / WINDOW);
-                if (ended > 0) {
-                    windows[ended - 1] = now - windowStart;
-                    windowsMeasured = ended;
-                    if (windows[ended - 1] == 0 || ended == MAX_WINDOWS) {
-                        finished = true;
-                        done.countDown();
-                        return true;
-                    }
-                }
-                windowStart = now;
-            }
-            return false;
-        }
-
-        void assertZero(String what) throws InterruptedException {
-            await(done, what);
-            int n = windowsMeasured;
-            long[] seen = Arrays.copyOf(windows, n);
-            if (seen[n - 1] != 0) {
-                fail("loop thread allocated in each of " + n + " windows of " + WINDOW + " " + what
-                        + ", bytes per window: " + Arrays.toString(seen));
-            }
-            if (n > 1) {
-                System.out.println("ZeroGarbageTest: " + what + ": one-time allocations before the clean window: "
-                        + Arrays.toString(seen));
-            }
-        }
+    static AllocationWindows meter(String what) {
+        return new AllocationWindows(what, WINDOW, MIN_WARMUP, CLEAN_TO_START, MAX_WARMUP, MEASURED);
     }
 
-    /** An idle strategy that meters each idle-loop iteration and yields. */
+    /** An idle strategy that meters each idle-loop iteration and yields. No string literals (see AllocationWindows.Verdict). */
     static final class MeteringIdle implements IdleStrategy {
-        final Meter meter = new Meter();
+        final AllocationWindows meter;
+
+        MeteringIdle(AllocationWindows meter) {
+            this.meter = meter;
+        }
 
         @Override
         public void idle(int workCount) {
@@ -123,41 +65,73 @@ class ZeroGarbageTest {
 
     @Test
     void idleSpinningIterationsAllocateNothing() throws Exception {
-        MeteringIdle idle = new MeteringIdle();
+        MeteringIdle idle = new MeteringIdle(meter("idle spinning iterations, loop thread"));
         try (EventLoopThread t = new EventLoopThread("zg-idle", EventLoop.Options.spinning(idle), null)) {
             t.startLoop();
-            idle.meter.assertZero("idle spinning iterations");
+            idle.meter.assertEveryMeasuredWindowClean(WAIT_SECONDS);
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(EventLoop.WaitMode.class)
-    void crossThreadRunInLoopOfPrebuiltTaskAllocatesNothing(EventLoop.WaitMode mode) throws Exception {
-        Meter meter = new Meter();
-        Runnable task = meter::tick;
+    enum Submit { RUN_IN_LOOP, QUEUE_IN_LOOP }
+
+    /**
+     * The calling thread's side: submits {@code task} and ticks its meter until both meters are
+     * done or the deadline passes. Its own class without string literals, so that its C2 compile,
+     * requested while it is metered, resolves none on the calling thread.
+     */
+    static final class Submitter {
+        private Submitter() {
+        }
+
+        static void submit(EventLoop loop, Submit how, Runnable task, AllocationWindows onLoop,
+                AllocationWindows onCaller, long deadline) {
+            if (how == Submit.RUN_IN_LOOP) {
+                while (!(onLoop.finished() && onCaller.finished()) && System.nanoTime() - deadline < 0) {
+                    loop.runInLoop(task);
+                    onCaller.tick();
+                }
+            } else {
+                while (!(onLoop.finished() && onCaller.finished()) && System.nanoTime() - deadline < 0) {
+                    loop.queueInLoop(task);
+                    onCaller.tick();
+                }
+            }
+        }
+    }
+
+    /**
+     * The calling thread submits the same task object over and over; both the loop thread (which
+     * runs it) and the calling thread (which queues it, and in blocking mode wakes the selector)
+     * are metered, each over its own windows of operations.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @CsvSource({"BLOCKING, RUN_IN_LOOP", "BLOCKING, QUEUE_IN_LOOP", "SPINNING, RUN_IN_LOOP", "SPINNING, QUEUE_IN_LOOP"})
+    void crossThreadSubmissionOfPrebuiltTaskAllocatesNothing(EventLoop.WaitMode mode, Submit how) throws Exception {
+        AllocationWindows onLoop = meter("cross-thread " + how + " tasks (" + mode + "), loop thread");
+        AllocationWindows onCaller = meter("cross-thread " + how + " (" + mode + "), calling thread");
+        Runnable task = onLoop::tick;
         try (EventLoopThread t = new EventLoopThread("zg-task", LoopTestSupport.options(mode), null)) {
             EventLoop loop = t.startLoop();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LoopTestSupport.WAIT_SECONDS);
-            while (!meter.finished && System.nanoTime() - deadline < 0) {
-                loop.runInLoop(task);
-            }
-            meter.assertZero("cross-thread runInLoop tasks (" + mode + ")");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            Submitter.submit(loop, how, task, onLoop, onCaller, deadline);
+            onCaller.assertEveryMeasuredWindowClean(0);
+            onLoop.assertEveryMeasuredWindowClean(WAIT_SECONDS);
         }
     }
 
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void repeatingTimerFiresAllocateNothing(EventLoop.WaitMode mode) throws Exception {
-        Meter fixedRate = new Meter();
-        Meter fixedDelay = new Meter();
+        AllocationWindows fixedRate = meter("fixed-rate timer fires (" + mode + "), loop thread");
+        AllocationWindows fixedDelay = meter("fixed-delay timer fires (" + mode + "), loop thread");
         try (EventLoopThread t = new EventLoopThread("zg-timer", LoopTestSupport.options(mode), null)) {
             EventLoop loop = t.startLoop();
             // A 1 ns period is always due: the timer fires (and is re-armed) once per iteration.
             long rate = loop.runEvery(1, TimeUnit.NANOSECONDS, fixedRate::tick);
-            fixedRate.assertZero("fixed-rate timer fires (" + mode + ")");
+            fixedRate.assertEveryMeasuredWindowClean(WAIT_SECONDS);
             loop.cancel(rate);
             long delay = loop.runWithFixedDelay(1, TimeUnit.NANOSECONDS, fixedDelay::tick);
-            fixedDelay.assertZero("fixed-delay timer fires (" + mode + ")");
+            fixedDelay.assertEveryMeasuredWindowClean(WAIT_SECONDS);
             loop.cancel(delay);
         }
     }
@@ -165,7 +139,7 @@ class ZeroGarbageTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void inLoopScheduleCancelPairAllocatesNothing(EventLoop.WaitMode mode) throws Exception {
-        Meter meter = new Meter();
+        AllocationWindows meter = meter("in-loop runAfter+cancel pairs (" + mode + "), loop thread");
         Runnable never = () -> {
             throw new AssertionError("cancelled timer ran");
         };
@@ -182,7 +156,7 @@ class ZeroGarbageTest {
                     }
                 }
             });
-            meter.assertZero("in-loop runAfter+cancel pairs (" + mode + ")");
+            meter.assertEveryMeasuredWindowClean(WAIT_SECONDS);
             assertEquals(0, LoopTestSupport.call(loop, loop::pendingTimers));
         }
     }
