@@ -29,6 +29,8 @@ final class ConnectionOptions {
     volatile ConnectionCallback halfCloseCallback;
     volatile boolean allowHalfClosure;
     volatile int inputLimit = DEFAULT_INPUT_LIMIT;
+    /** Whether a connection pauses its own reading while unwritable (its default upstream is itself). */
+    volatile boolean selfBackPressure = true;
     volatile boolean tcpNoDelay = true;
     volatile boolean keepAlive;
 

@@ -48,6 +48,8 @@ public final class TcpClient {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.name = Objects.requireNonNull(name, "name");
         this.connector = new Connector(loop, Objects.requireNonNull(serverAddress, "serverAddress"), this::newConnection);
+        // A client keeps reading replies while its requests queue up (see TcpConnection#setUpstream).
+        options.selfBackPressure = false;
     }
 
     public String name() {

@@ -51,9 +51,11 @@ import java.util.concurrent.TimeUnit;
  * (posted, never inside {@code send}); when they fall back to the low-water mark (default 32 KiB)
  * it becomes writable again and the low-water callback runs. The two alternate, starting with high
  * water; an excursion that is over before the high-water callback ran calls neither. While a
- * connection is unwritable its <em>upstream</em> does not read: by default that is the connection
- * itself, so an echo or request/response server stops reading a peer that does not read its
- * replies and TCP throttles that peer; a relay sets each side's upstream to the other side.
+ * connection is unwritable its <em>upstream</em> does not read. A server's connection is its own
+ * upstream by default, so an echo or request/response server stops reading a peer that does not
+ * read its replies and TCP throttles that peer. A client's connection has none by default: a
+ * client that streams requests must go on reading the replies, or two such peers would wait for
+ * each other. A relay sets each side's upstream to the other side.
  *
  * <p>When the queued bytes plus a message would pass the output limit (default 4 MiB; never below
  * the high-water mark), {@code send} refuses the whole message and returns false: nothing of it is
@@ -351,12 +353,13 @@ public final class TcpConnection {
         this.halfCloseCallback = o.halfCloseCallback;
         this.allowHalfClosure = o.allowHalfClosure;
         this.inputLimit = o.inputLimit;
+        this.upstream = o.selfBackPressure ? this : null;
     }
 
     /**
      * The connection whose reading pauses while this one is unwritable (see the class comment):
-     * this connection itself by default, the other side in a relay, null for none. Any thread;
-     * takes effect at the next high-water crossing.
+     * by default this connection itself on a server and none on a client; the other side in a
+     * relay; null for none. Any thread; takes effect at the next high-water crossing.
      */
     public void setUpstream(TcpConnection upstream) {
         this.upstream = upstream;

@@ -216,7 +216,7 @@ class TcpForceCloseTest {
         }
     }
 
-    /** Keeps the loop writing: one 64 KiB send per iteration while less than 4 MiB is queued, until a send is refused. */
+    /** Keeps the loop writing: one 64 KiB send per iteration while it stays within the 4 MiB output limit, until a send is refused. */
     static final class Writer implements Runnable {
         final TcpConnection conn;
         final CompletableFuture<Long> refused = new CompletableFuture<>();
@@ -228,8 +228,8 @@ class TcpForceCloseTest {
 
         @Override
         public void run() {
-            if (conn.queuedBytes() < 4 << 20) {
-                int n = 64 * 1024;
+            int n = 64 * 1024;
+            if (conn.queuedBytes() <= (4 << 20) - n) {
                 if (!conn.send(TcpTestSupport.streamBytes(21, sent, n))) {
                     refused.complete(sent);
                     return;
