@@ -37,6 +37,7 @@ public final class TcpClient {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final ConnectionCallback removeConnection = this::removeConnection;
     private final Runnable closeTask = this::closeInLoop;
+    private final Runnable disconnectTask = this::disconnectInLoop;
     private final Runnable completeClose = () -> closed.complete(null);
 
     private volatile boolean retry;
@@ -153,11 +154,31 @@ public final class TcpClient {
         connector.start();
     }
 
-    /** Half-closes the current connection (after its output drains) and does not reconnect. Any thread. */
+    /**
+     * Stops wanting a connection: a connect in progress is closed and a pending retry cancelled
+     * (as {@link #stop()}), and the established connection, if any, is half-closed once its output
+     * drains ({@link TcpConnection#shutdown()}); it is not reconnected when it closes, retry
+     * enabled or not. {@link #connect()} connects anew afterwards. Any thread; after the loop ended
+     * it only closes an attempt left open.
+     */
     public void disconnect() {
         wantConnect = false;
         TcpConnection c = connection;
         if (c != null) {
+            c.shutdown(); // at once: sends from other threads after this call are refused
+        }
+        try {
+            connector.stop();
+            // A connection the connector handed over after the read above is up by the time this runs.
+            loop.runInLoop(disconnectTask);
+        } catch (RejectedExecutionException e) {
+            connector.closeOffLoop(); // the loop has ended: nothing there will retry
+        }
+    }
+
+    private void disconnectInLoop() {
+        TcpConnection c = connection;
+        if (c != null && !wantConnect) { // not if connect() was called again meanwhile
             c.shutdown();
         }
     }
