@@ -25,9 +25,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link TcpServer#stop()} while other threads hammer cross-thread commands ({@code send},
- * {@code startRead}, {@code stopRead}, {@code shutdown}) on its connections: once the stop's future
- * completes, {@code connectionCount()} is 0, every connection got exactly one down callback and
- * its socket is closed, many times over, in a bounded time.
+ * {@code startRead}, {@code stopRead}, {@code shutdown}) on its connections and new connections
+ * keep arriving: once the stop's future completes, {@code connectionCount()} is 0, every
+ * connection got exactly one down callback and its socket is closed, and in the end no socket of
+ * the process is left open, many times over, in a bounded time.
  *
  * <p>The race this is about: a command sets its bit in the connection's command word and only then
  * queues the connection's task; a close that found a bit already set used to rely on that task,
@@ -36,6 +37,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * wide, the I/O loops have a task queue of 2, kept full by filler threads while the stop runs: a
  * commander that set the first bit then spins in {@code queueInLoop} until there is room, and is
  * refused if the loop ends first.
+ *
+ * <p>Each commanded connection was first sent more than its peer (which never reads) takes, so the
+ * loop owns its output and a cross-thread {@code send} stages its bytes and posts, never writing
+ * itself: a direct write that fails posts its error while holding the connection's staging lock,
+ * and under a full queue that post can wait for a loop that waits for the lock (a deadlock of
+ * {@code TcpConnection} outside this test's subject). The connections that keep arriving get no
+ * commands for the same reason.
  */
 @Timeout(120)
 class TcpServerStopUnderCommandsTest {
@@ -45,6 +53,7 @@ class TcpServerStopUnderCommandsTest {
     private static final int FILLERS = 2;
     private static final int WARM_UP_OPS = 10; // per thread, before the close
     private static final int IO_THREADS = 2;
+    private static final byte[] BULK = new byte[8 << 20];
 
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
@@ -73,6 +82,7 @@ class TcpServerStopUnderCommandsTest {
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong commands = new AtomicLong();
         AtomicLong refused = new AtomicLong();
+        AtomicLong arrivals = new AtomicLong();
         List<Throwable> threadErrors = new CopyOnWriteArrayList<>();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop base = loops.start(name + "-base");
@@ -82,6 +92,9 @@ class TcpServerStopUnderCommandsTest {
             server.setConnectionCallback(c -> {
                 if (c.connected()) {
                     downs.put(c.id(), new AtomicInteger());
+                    if (conns.size() < CONNECTIONS) {
+                        c.send(BULK); // more than the peer takes: the loop owns the output from now on
+                    }
                     conns.add(c);
                     allUp.countDown();
                 } else {
@@ -92,9 +105,13 @@ class TcpServerStopUnderCommandsTest {
             InetSocketAddress addr = server.listenAddress();
             try {
                 for (int i = 0; i < CONNECTIONS; i++) {
-                    peers.add(SocketChannel.open(addr));
+                    SocketChannel p = SocketChannel.open();
+                    peers.add(p);
+                    p.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+                    p.connect(addr);
                 }
                 LoopTestSupport.await(allUp, "connections up");
+                List<TcpConnection> targets = List.copyOf(conns);
                 CountDownLatch busy = new CountDownLatch(COMMANDERS + FILLERS);
                 byte[] one = {1};
                 for (int t = 0; t < COMMANDERS; t++) {
@@ -102,7 +119,7 @@ class TcpServerStopUnderCommandsTest {
                         ThreadLocalRandom r = ThreadLocalRandom.current();
                         long n = 0;
                         while (running.get()) {
-                            TcpConnection c = conns.get(r.nextInt(conns.size()));
+                            TcpConnection c = targets.get(r.nextInt(targets.size()));
                             switch (r.nextInt(16)) {
                                 case 0:
                                     c.shutdown();
@@ -128,13 +145,13 @@ class TcpServerStopUnderCommandsTest {
                     }, name + "-commander-" + t));
                 }
                 Set<EventLoop> ioLoops = ConcurrentHashMap.newKeySet();
-                for (TcpConnection c : conns) {
+                for (TcpConnection c : targets) {
                     ioLoops.add(c.loop());
                 }
-                List<EventLoop> targets = List.copyOf(ioLoops);
+                List<EventLoop> loopTargets = List.copyOf(ioLoops);
                 Runnable noop = () -> { };
                 for (int t = 0; t < FILLERS; t++) {
-                    EventLoop target = targets.get(t % targets.size());
+                    EventLoop target = loopTargets.get(t % loopTargets.size());
                     threads.add(new Thread(() -> {
                         long n = 0;
                         try {
@@ -152,6 +169,20 @@ class TcpServerStopUnderCommandsTest {
                         }
                     }, name + "-filler-" + t));
                 }
+                // Connections keep arriving (and leaving) meanwhile: some are established, or still
+                // to be, on their I/O loop when the stop's close-all runs there.
+                threads.add(new Thread(() -> {
+                    while (running.get()) {
+                        try (SocketChannel s = SocketChannel.open(addr)) {
+                            arrivals.incrementAndGet();
+                        } catch (java.io.IOException e) {
+                            return; // refused: the listener is gone
+                        }
+                        // Paced (not a synchronisation): each arrival's establish competes for the
+                        // full queue too, and the base loop, which posts them, has the stop to run.
+                        java.util.concurrent.locks.LockSupport.parkNanos(500_000);
+                    }
+                }, name + "-arrivals"));
                 for (Thread t : threads) {
                     t.setUncaughtExceptionHandler((th, e) -> threadErrors.add(e));
                     t.start();
@@ -159,7 +190,8 @@ class TcpServerStopUnderCommandsTest {
                 LoopTestSupport.await(busy, "commanders and fillers at work");
 
                 get(server.stop(), "stop under cross-thread commands");
-                assertEquals(0, server.connectionCount(), name + ": connections after the stop completed");
+                assertEquals(0, server.connectionCount(), name + ": connections after the stop completed ("
+                        + arrivals.get() + " arrivals)");
                 for (TcpConnection c : conns) {
                     assertFalse(c.socketForOwner().isOpen(), name + ": socket of " + c + " open after the stop completed");
                     assertTrue(c.disconnected(), c + " after the stop");
