@@ -16,19 +16,49 @@ import java.util.concurrent.TimeUnit;
  * {@link #MAX_ACCEPTS_PER_EVENT} connections per readiness event and hands each, non-blocking, to
  * the new-connection handler.
  *
- * <p>Out of descriptors (EMFILE/ENFILE) the pending connection would stay in the backlog and keep
- * the socket readable, spinning the loop. So, like muduo, a descriptor on {@code /dev/null} is held
- * in reserve: it is closed to make room to accept the pending connection and close it at once,
- * then reopened. When even that fails, accepting pauses for {@link #PAUSE_MS} and resumes by
- * itself, so the loop neither spins nor dies, and recovers when descriptors free up.
+ * <h2>Accept failures</h2>
+ * A failed {@code accept} leaves the pending connection in the backlog, which keeps the listener
+ * readable: retried blindly, the loop would spin. What failed is told by what works next, never by
+ * the exception's text:
+ * <ol>
+ *   <li>{@code accept} once more, the reserve untouched: a failure of that one connection (the
+ *       peer aborted it, say) is over, and the next pending connection is taken as usual; no
+ *       legitimate connection is closed for it.</li>
+ *   <li>Failed again: close the descriptor held in reserve (on {@code /dev/null}, as muduo does)
+ *       and {@code accept}. Success means descriptors ran out: that connection is closed at once
+ *       (a polite refusal: the peer sees the close, not a hang) and the reserve is reopened.</li>
+ *   <li>Failed even so, or no reserve could be (re)opened: stop reading the listener and resume
+ *       after a back-off of {@link #MIN_PAUSE_MS} ms doubling to {@link #MAX_PAUSE_MS} ms, reset by
+ *       the next connection accepted.</li>
+ * </ol>
+ * So each refused connection costs at most three {@code accept} calls, and a listener that keeps
+ * failing is polled a bounded number of times per second. The loop neither spins nor dies, and
+ * recovers when descriptors free up.
+ *
+ * <p>Logging: the first failure of a streak is logged once (WARNING, with the exception); the rest
+ * of the streak is counted and summarised when it ends (the next connection accepted) and at most
+ * once per {@link #SUMMARY_INTERVAL_SECONDS} s while it lasts, never a line per failure.
+ *
+ * <p>Threading: the constructor binds on the calling thread; everything else runs on the loop's
+ * thread, except {@link #closeOffLoop()} once the loop has ended. The counters are plain fields,
+ * exact on the loop thread.
  */
 final class Acceptor {
     interface NewConnectionHandler {
         void onNewConnection(SocketChannel socket);
     }
 
+    /** The accept call, replaceable in tests to inject failures; the production path calls the listener directly. */
+    @FunctionalInterface
+    interface AcceptCall {
+        SocketChannel accept(ServerSocketChannel listener) throws IOException;
+    }
+
     static final int MAX_ACCEPTS_PER_EVENT = 64;
-    static final long PAUSE_MS = 100;
+    static final long MIN_PAUSE_MS = 10;
+    static final long MAX_PAUSE_MS = 1_000;
+    static final long SUMMARY_INTERVAL_SECONDS = 10;
+    private static final long SUMMARY_INTERVAL_NS = TimeUnit.SECONDS.toNanos(SUMMARY_INTERVAL_SECONDS);
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
     private static final Path DEV_NULL = Path.of("/dev/null");
 
@@ -36,15 +66,45 @@ final class Acceptor {
     private final ServerSocketChannel server;
     private final Channel channel;
     private final NewConnectionHandler handler;
+    private final AcceptCall acceptCall; // null: server.accept() itself
     private final Runnable resume = this::resume;
     private FileChannel reserve;
     private boolean listening;
-    private long emfileCount;
+    private boolean paused;
+    private long resumeTimer;
+    private long pauseMs = MIN_PAUSE_MS;
+
+    // the current failure streak
+    private boolean failing;
+    private long streakStartNanos;
+    private long lastSummaryNanos;
+    private long unloggedFailures;
+    private long streakFailures;
+    private long streakRefused;
+    private long streakPauses;
+    private IOException lastFailure;
+
+    // counters (loop thread)
+    private long readEvents;
+    private long acceptCalls;
+    private long acceptFailures;
+    private long refusedCount;
+    private long pauseCount;
+    private long logLines;
+    private long lostLogLines;
+    private Throwable lostLogCause;
 
     /** Binds and listens at once (so a taken port fails the caller), registers nothing yet. */
     Acceptor(EventLoop loop, InetSocketAddress addr, boolean reusePort, int backlog, NewConnectionHandler handler) {
+        this(loop, addr, reusePort, backlog, handler, null);
+    }
+
+    /** As above, with {@code acceptCall} (null for the listener's own) in place of every {@code accept}. */
+    Acceptor(EventLoop loop, InetSocketAddress addr, boolean reusePort, int backlog, NewConnectionHandler handler,
+             AcceptCall acceptCall) {
         this.loop = loop;
         this.handler = handler;
+        this.acceptCall = acceptCall;
         try {
             server = ServerSocketChannel.open();
         } catch (IOException e) {
@@ -82,65 +142,161 @@ final class Acceptor {
         channel.enableReading();
     }
 
-    long emfileCount() {
-        return emfileCount;
+    /** Readiness events handled. */
+    long readEvents() {
+        return readEvents;
+    }
+
+    /** {@code accept} calls made, failed ones included. */
+    long acceptCalls() {
+        return acceptCalls;
+    }
+
+    /** {@code accept} calls that threw. */
+    long acceptFailures() {
+        return acceptFailures;
+    }
+
+    /** Connections accepted on the freed reserve and closed at once (descriptors ran out). */
+    long refusedCount() {
+        return refusedCount;
+    }
+
+    /** Times reading the listener was paused for a back-off. */
+    long pauseCount() {
+        return pauseCount;
+    }
+
+    /** Lines this acceptor logged about accept failures. */
+    long logLines() {
+        return logLines;
+    }
+
+    /** Lines the logging backend failed to take (see {@link #log}), and the last failure. */
+    long lostLogLines() {
+        return lostLogLines;
+    }
+
+    Throwable lostLogCause() {
+        return lostLogCause;
+    }
+
+    /** The back-off the next pause would take. */
+    long nextPauseMs() {
+        return pauseMs;
+    }
+
+    boolean isPaused() {
+        return paused;
+    }
+
+    boolean hasReserve() {
+        return reserve != null;
+    }
+
+    private SocketChannel accept() throws IOException {
+        acceptCalls++;
+        AcceptCall a = acceptCall;
+        return a == null ? server.accept() : a.accept(server);
     }
 
     private void handleRead() {
+        readEvents++;
         for (int i = 0; i < MAX_ACCEPTS_PER_EVENT; i++) {
             SocketChannel s;
             try {
-                s = server.accept();
+                s = accept();
             } catch (IOException e) {
-                if (isOutOfDescriptors(e)) {
-                    handleOutOfDescriptors();
-                } else if (server.isOpen()) {
-                    LOG.log(System.Logger.Level.WARNING, "accept failed", e);
+                if (!server.isOpen() || !recover(e)) {
+                    return;
                 }
-                return;
+                continue;
             }
             if (s == null) {
                 return;
             }
-            try {
-                s.configureBlocking(false);
-            } catch (IOException e) {
-                closeQuietly(s);
-                continue;
-            }
-            handler.onNewConnection(s);
+            accepted(s);
         }
     }
 
-    static boolean isOutOfDescriptors(IOException e) {
-        String m = e.getMessage();
-        return m != null && (m.contains("Too many open files") || m.contains("too many open files"));
+    private void accepted(SocketChannel s) {
+        if (failing) {
+            endStreak();
+        }
+        pauseMs = MIN_PAUSE_MS;
+        try {
+            s.configureBlocking(false);
+        } catch (IOException e) {
+            closeQuietly(s);
+            return;
+        }
+        handler.onNewConnection(s);
     }
 
-    private void handleOutOfDescriptors() {
-        emfileCount++;
+    /**
+     * After a failed accept; see the class comment. Returns true when this event may go on with the
+     * next pending connection, false when it ends (nothing pending, or paused).
+     */
+    private boolean recover(IOException first) {
+        failed(first);
+        // 1. Once more, the reserve untouched.
+        try {
+            SocketChannel s = accept();
+            if (s == null) {
+                return false;
+            }
+            accepted(s);
+            return true;
+        } catch (IOException e) {
+            if (!server.isOpen()) {
+                return false;
+            }
+            failed(e);
+        }
+        // 2. Room for one descriptor: does accept work now?
         if (reserve != null) {
             closeQuietly(reserve);
             reserve = null;
+            boolean refused = false;
+            boolean gone = false;
             try {
-                SocketChannel s = server.accept();
+                SocketChannel s = accept();
                 if (s != null) {
-                    closeQuietly(s); // refused politely: the peer sees the close, not a hang
+                    closeQuietly(s); // descriptors ran out: refused politely
+                    refused = true;
+                    refusedCount++;
+                    streakRefused++;
+                } else {
+                    gone = true;
                 }
             } catch (IOException e) {
-                // still exhausted; fall through to the pause
+                failed(e);
             }
             reserve = openReserve();
-            if (reserve != null) {
-                return;
+            if (reserve != null && (refused || gone)) {
+                return refused;
+            }
+            if (!server.isOpen()) {
+                return false;
             }
         }
-        // No reserve: stop polling the listener for a while instead of spinning on it.
+        // 3. Back off.
+        pause();
+        return false;
+    }
+
+    private void pause() {
+        paused = true;
+        pauseCount++;
+        streakPauses++;
         channel.disableReading();
-        loop.runAfter(PAUSE_MS, TimeUnit.MILLISECONDS, resume);
+        resumeTimer = loop.runAfter(pauseMs, TimeUnit.MILLISECONDS, resume);
+        pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS);
     }
 
     private void resume() {
+        paused = false;
+        resumeTimer = 0;
         if (!listening || !server.isOpen()) {
             return;
         }
@@ -148,6 +304,75 @@ final class Acceptor {
             reserve = openReserve();
         }
         channel.enableReading();
+    }
+
+    private void failed(IOException e) {
+        acceptFailures++;
+        lastFailure = e;
+        long now = System.nanoTime();
+        if (!failing) {
+            failing = true;
+            streakStartNanos = now;
+            lastSummaryNanos = now;
+            streakFailures = 1;
+            streakRefused = 0;
+            streakPauses = 0;
+            unloggedFailures = 0;
+            log(System.Logger.Level.WARNING, "accept on " + describe() + " failed; retrying with back-off"
+                    + " (further failures are summarised)", e);
+            return;
+        }
+        streakFailures++;
+        unloggedFailures++;
+        if (now - lastSummaryNanos >= SUMMARY_INTERVAL_NS) {
+            summarise(now, "still failing");
+        }
+    }
+
+    private void endStreak() {
+        if (unloggedFailures > 0) {
+            summarise(System.nanoTime(), "accepting again");
+        }
+        failing = false;
+        lastFailure = null;
+    }
+
+    private void summarise(long now, String what) {
+        log(System.Logger.Level.WARNING, "accept on " + describe() + ": " + what + "; "
+                + unloggedFailures + " more failures in the last "
+                + TimeUnit.NANOSECONDS.toMillis(now - lastSummaryNanos) + " ms (" + streakFailures + " in "
+                + TimeUnit.NANOSECONDS.toMillis(now - streakStartNanos) + " ms since the first, "
+                + streakRefused + " connections refused, " + streakPauses + " pauses); latest: " + lastFailure, null);
+        unloggedFailures = 0;
+        lastSummaryNanos = now;
+    }
+
+    /**
+     * Logs, counting the lines that got out. Out of descriptors the logging backend itself may
+     * fail (loading what it needs can take a descriptor): that must not break the recovery, so a
+     * failing log call costs the line, nothing else.
+     */
+    private void log(System.Logger.Level level, String message, Throwable t) {
+        try {
+            if (t != null) {
+                LOG.log(level, message, t);
+            } else {
+                LOG.log(level, message);
+            }
+            logLines++;
+        } catch (Throwable e) {
+            EventLoop.rethrowIfFatal(e);
+            lostLogLines++;
+            lostLogCause = e;
+        }
+    }
+
+    private String describe() {
+        try {
+            return String.valueOf(server.getLocalAddress());
+        } catch (IOException e) {
+            return "a closed listener";
+        }
     }
 
     private static FileChannel openReserve() {
@@ -162,6 +387,10 @@ final class Acceptor {
     void close() {
         loop.assertInLoopThread();
         listening = false;
+        if (resumeTimer != 0) {
+            loop.cancel(resumeTimer);
+            resumeTimer = 0;
+        }
         channel.remove();
         closeQuietly(server);
         if (reserve != null) {

@@ -5,7 +5,8 @@ package io.muduo4j.net;
  * and the delay before the next attempt in milliseconds, or -1 when no further attempt will be made
  * (a fatal error, the attempt limit, or the client was stopped). The retry is scheduled after the
  * callback returns, so the delay counts from then, and stopping the client from the callback leaves
- * no retry pending.
+ * no retry pending. A callback that throws is reported through the loop's error reporting (its
+ * {@link EventLoop.ErrorHandler}, and the log); the retry is scheduled all the same.
  */
 @FunctionalInterface
 public interface ConnectFailedCallback {

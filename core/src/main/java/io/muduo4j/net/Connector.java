@@ -302,26 +302,33 @@ final class Connector {
             }
             delayMs = Math.min(delayMs * 2, maxDelayMs);
             // Told first, then scheduled: the delay runs from after the callback, and a callback
-            // that stops the client leaves no retry behind.
-            if (cb != null) {
-                cb.onConnectFailed(cause, attempt, d);
-            }
+            // that stops the client leaves no retry behind. A callback that throws is reported
+            // and the retry is still scheduled.
+            notifyFailed(cb, cause, d);
             if (connect && state == State.DISCONNECTED && retryTimer == 0) {
                 retryTimer = loop.runAfter(d, TimeUnit.MILLISECONDS, startTask);
             }
         } else {
-            if (cb != null) {
-                cb.onConnectFailed(cause, attempt, -1);
-            }
+            notifyFailed(cb, cause, -1);
         }
     }
 
     private void fail(Throwable cause) {
         closeAttempt();
         connect = false;
-        ConnectFailedCallback cb = failedCallback;
-        if (cb != null) {
-            cb.onConnectFailed(cause, attempt, -1);
+        notifyFailed(failedCallback, cause, -1);
+    }
+
+    /** Calls the failure callback, if any; what it throws goes to the loop's error reporting. */
+    private void notifyFailed(ConnectFailedCallback cb, Throwable cause, long nextDelayMs) {
+        if (cb == null) {
+            return;
+        }
+        try {
+            cb.onConnectFailed(cause, attempt, nextDelayMs);
+        } catch (Throwable t) {
+            EventLoop.rethrowIfFatal(t);
+            loop.reportError(t);
         }
     }
 

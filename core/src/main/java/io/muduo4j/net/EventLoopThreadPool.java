@@ -11,8 +11,10 @@ import java.util.function.Consumer;
  * ({@link #nextLoop()}) or by hash ({@link #loopForHash(int)}). With 0 threads every call returns
  * the base loop. muduo's {@code EventLoopThreadPool}.
  *
- * <p><b>Threading:</b> configure, {@link #start}, then hand out loops from the base loop's thread
- * (checked). {@link #close()} may be called from any thread but the pool's own loop threads.
+ * <p><b>Threading:</b> configure, then {@link #start} from any thread (it returns once every I/O
+ * loop runs; with 0 threads and an init callback, from the base loop's thread, where the init
+ * runs); hand out loops ({@link #nextLoop()}, {@link #loopForHash(int)}) from the base loop's
+ * thread (checked). {@link #close()} may be called from any thread but the pool's own loop threads.
  */
 public final class EventLoopThreadPool implements AutoCloseable {
     private final EventLoop baseLoop;
@@ -20,7 +22,7 @@ public final class EventLoopThreadPool implements AutoCloseable {
     private int numThreads;
     private EventLoop.Options options = EventLoop.Options.blocking();
     private final List<EventLoopThread> threads = new ArrayList<>();
-    private final List<EventLoop> loops = new ArrayList<>();
+    private volatile List<EventLoop> loops = List.of(); // published once start() has them all
     private volatile boolean started;
     private int next;
 
@@ -49,16 +51,32 @@ public final class EventLoopThreadPool implements AutoCloseable {
         }
     }
 
-    /** Starts the threads; {@code init} (may be null) runs on each I/O loop, or on the base loop when there are none. */
-    public void start(Consumer<EventLoop> init) {
-        baseLoop.assertInLoopThread();
+    /**
+     * Starts the threads and returns once every I/O loop runs; {@code init} (may be null) runs on
+     * each I/O loop's thread before its loop starts, or on the base loop when there are none. Any
+     * thread, once; with 0 threads and an {@code init}, the base loop's thread (checked). When a
+     * thread or its loop cannot start (its constructor or {@code init} throws, no thread can be
+     * created), the loops already started are quit and their threads joined before the failure is
+     * thrown: nothing of the pool is left running, and it cannot be started again.
+     */
+    public synchronized void start(Consumer<EventLoop> init) {
+        if (numThreads == 0 && init != null) {
+            baseLoop.assertInLoopThread();
+        }
         checkNotStarted();
         started = true;
-        for (int i = 0; i < numThreads; i++) {
-            EventLoopThread t = new EventLoopThread(name + i, options, init);
-            threads.add(t);
-            loops.add(t.startLoop());
+        List<EventLoop> running = new ArrayList<>(numThreads);
+        try {
+            for (int i = 0; i < numThreads; i++) {
+                EventLoopThread t = new EventLoopThread(name + i, options, init);
+                threads.add(t);
+                running.add(t.startLoop());
+            }
+        } catch (Throwable e) {
+            closeThreads(e);
+            throw e;
         }
+        loops = Collections.unmodifiableList(running);
         if (numThreads == 0 && init != null) {
             init.accept(baseLoop);
         }
@@ -79,6 +97,7 @@ public final class EventLoopThreadPool implements AutoCloseable {
     /** Round-robin over the I/O loops; the base loop when there are none. Base loop thread only. */
     public EventLoop nextLoop() {
         baseLoop.assertInLoopThread();
+        List<EventLoop> loops = this.loops;
         if (loops.isEmpty()) {
             return baseLoop;
         }
@@ -92,22 +111,37 @@ public final class EventLoopThreadPool implements AutoCloseable {
     /** The same hash always gives the same loop (sharding by key). Base loop thread only. */
     public EventLoop loopForHash(int hash) {
         baseLoop.assertInLoopThread();
+        List<EventLoop> loops = this.loops;
         if (loops.isEmpty()) {
             return baseLoop;
         }
         return loops.get(Math.floorMod(hash, loops.size()));
     }
 
-    /** The I/O loops, or the base loop alone when there are none. */
+    /** The I/O loops, or the base loop alone when there are none (or they failed to start). Any thread, after {@link #start}. */
     public List<EventLoop> allLoops() {
-        return loops.isEmpty() ? List.of(baseLoop) : Collections.unmodifiableList(loops);
+        List<EventLoop> l = loops;
+        return l.isEmpty() ? List.of(baseLoop) : l;
     }
 
     /** Quits and joins every I/O thread (their selectors are closed). Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         for (EventLoopThread t : threads) {
             t.close();
         }
+    }
+
+    /** After a failed start: quits and joins what was started; a failure doing so is added to {@code cause}. */
+    private void closeThreads(Throwable cause) {
+        for (EventLoopThread t : threads) {
+            try {
+                t.close();
+            } catch (Throwable e) {
+                EventLoop.rethrowIfFatal(e);
+                cause.addSuppressed(e);
+            }
+        }
+        threads.clear();
     }
 }

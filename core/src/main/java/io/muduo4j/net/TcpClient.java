@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,7 +38,14 @@ public final class TcpClient {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final ConnectionCallback removeConnection = this::removeConnection;
     private final Runnable closeTask = this::closeInLoop;
-    private final Runnable completeClose = () -> closed.complete(null);
+    private final Runnable disconnectTask = this::disconnectInLoop;
+    private final Runnable destroyClosed = this::destroyClosed;
+    /**
+     * Closed connections waiting for their destroy, which the client runs itself (a reused task)
+     * instead of posting it to the connection: a posted command can merge into another thread's
+     * command that is not queued yet, which the end of the loop could then refuse. Loop thread.
+     */
+    private final ArrayDeque<TcpConnection> closedConnections = new ArrayDeque<>();
 
     private volatile boolean retry;
     private volatile boolean wantConnect;
@@ -174,11 +182,31 @@ public final class TcpClient {
         connector.start();
     }
 
-    /** Half-closes the current connection (after its output drains) and does not reconnect. Any thread. */
+    /**
+     * Stops wanting a connection: a connect in progress is closed and a pending retry cancelled
+     * (as {@link #stop()}), and the established connection, if any, is half-closed once its output
+     * drains ({@link TcpConnection#shutdown()}); it is not reconnected when it closes, retry
+     * enabled or not. {@link #connect()} connects anew afterwards. Any thread; after the loop ended
+     * it only closes an attempt left open.
+     */
     public void disconnect() {
         wantConnect = false;
         TcpConnection c = connection;
         if (c != null) {
+            c.shutdown(); // at once: sends from other threads after this call are refused
+        }
+        try {
+            connector.stop();
+            // A connection the connector handed over after the read above is up by the time this runs.
+            loop.runInLoop(disconnectTask);
+        } catch (RejectedExecutionException e) {
+            connector.closeOffLoop(); // the loop has ended: nothing there will retry
+        }
+    }
+
+    private void disconnectInLoop() {
+        TcpConnection c = connection;
+        if (c != null && !wantConnect) { // not if connect() was called again meanwhile
             c.shutdown();
         }
     }
@@ -198,8 +226,9 @@ public final class TcpClient {
     }
 
     /**
-     * Closes the client in any state; see the class comment. Any thread; idempotent; returns the
-     * same future each time.
+     * Closes the client in any state; see the class comment. Any thread, callbacks included (the
+     * close runs in a later task of the loop, never inside the caller's callback); idempotent;
+     * returns the same future each time.
      */
     public CompletableFuture<Void> close() {
         if (closing) {
@@ -209,13 +238,17 @@ public final class TcpClient {
         wantConnect = false;
         try {
             connector.close(); // also against a connect() racing this from another thread
-            loop.runInLoop(closeTask);
+            loop.queueInLoop(closeTask);
         } catch (RejectedExecutionException e) {
             // The loop has ended: nothing will run there again, so close what is left from here.
             TcpConnection c = connection;
             if (c != null) {
                 Acceptor.closeQuietly(c.socketForOwner());
             }
+            for (TcpConnection d : closedConnections) {
+                Acceptor.closeQuietly(d.socketForOwner());
+            }
+            closedConnections.clear();
             connector.closeOffLoop();
             closed.complete(null);
         }
@@ -226,13 +259,18 @@ public final class TcpClient {
         return closed.isDone();
     }
 
+    /*
+     * After the connector's stop (queued before this, or run in-line): no connection can come up
+     * any more, and one handed over before is already here. Closes and destroys it now, in this
+     * task, without a command posted to it.
+     */
     private void closeInLoop() {
         TcpConnection c = connection;
         if (c != null) {
-            c.forceClose(); // removeConnection completes the future after the destroy
-        } else {
-            loop.queueInLoop(completeClose);
+            c.closeAndDestroyInLoop(); // down callback, then removeConnection
         }
+        destroyClosed();
+        closed.complete(null);
     }
 
     private void newConnection(SocketChannel socket, Channel connectorChannel) {
@@ -268,17 +306,36 @@ public final class TcpClient {
         }
     }
 
+    /** The connection's close hook: runs on the loop, inside the connection's close. */
     private void removeConnection(TcpConnection conn) {
         loop.assertInLoopThread();
         if (connection == conn) {
             connection = null;
         }
-        conn.destroyLater();
+        closedConnections.addLast(conn);
+        if (closedConnections.size() == 1) {
+            try {
+                loop.queueInLoop(destroyClosed); // not inside the connection's own close
+            } catch (RejectedExecutionException e) {
+                destroyClosed(); // cannot happen on a running loop; never leave the socket open
+            }
+        }
         connector.connectionClosed();
-        if (closing) {
-            loop.queueInLoop(completeClose); // runs after the destroy queued above
-        } else if (retry && wantConnect) {
+        if (!closing && retry && wantConnect) {
             connector.restart();
+        }
+    }
+
+    private void destroyClosed() {
+        TcpConnection c;
+        while ((c = closedConnections.pollFirst()) != null) {
+            try {
+                c.connectDestroyed();
+            } catch (Throwable t) {
+                EventLoop.rethrowIfFatal(t);
+                loop.reportError(t);
+                Acceptor.closeQuietly(c.socketForOwner());
+            }
         }
     }
 

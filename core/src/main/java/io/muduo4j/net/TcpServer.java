@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -23,20 +23,28 @@ import org.agrona.collections.Long2ObjectHashMap;
  * {@code TcpServer}.
  *
  * <p><b>Threading:</b> set callbacks and options before {@link #start()}. {@code start()} may be
- * called from any thread and more than once; it binds and listens before it returns (a taken port
- * fails it with {@link UncheckedIOException}), then registers the listener in the base loop,
- * which must be running (or run later) for connections to be accepted. Each connection lives in
- * one I/O loop; it is established there and all its callbacks run there. Each I/O loop keeps the
- * registry of its own connections, so closing a connection never crosses threads.
+ * called from any thread and more than once; before it returns it binds and listens (a taken port
+ * fails it with {@link UncheckedIOException}) and starts the I/O threads, then it registers the
+ * listener in the base loop, which must be running (or run later) for connections to be accepted.
+ * A start that fails releases what it took (the I/O threads already started are quit and joined,
+ * the listening socket is closed) and throws; such a server is stopped ({@code stop()} and
+ * {@code close()} complete at once) and cannot be started again. Each connection lives in one I/O
+ * loop; it is established there and all its callbacks run there. Each I/O loop keeps the registry
+ * of its own connections, so closing a connection never crosses threads.
  *
- * <p>{@link #stop()} closes the listener (the port is released), closes every connection (each
- * gets its down callback) and stops the I/O threads; the returned future completes when all that
- * is done. {@link #close()} waits for it. Called after the base loop has ended it still does all
- * that (the connections of an I/O loop that has ended too are closed without a down callback,
- * which could not run any more).
+ * <p>{@link #stop()} closes the listener (the port is released), closes and destroys every
+ * connection on its I/O loop (each gets its down callback once; the owner does this itself, it
+ * never waits for a command posted to the connection) and stops the I/O threads; the returned
+ * future completes when all that is done. Any thread, callbacks included. {@link #close()} is
+ * {@code stop()} and, except on the server's own loop threads, waits for it: called on the base
+ * loop's thread (while that loop runs) or on an I/O loop's thread, a message callback for example,
+ * it starts the stop and returns at once, because the stop needs that very thread to go on. Called
+ * after the base loop has ended the stop still does all that (the connections of an I/O loop that
+ * has ended too are closed without a down callback, which could not run any more).
  */
 public final class TcpServer implements AutoCloseable {
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
+    private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final EventLoop loop;
     private final String name;
@@ -51,11 +59,12 @@ public final class TcpServer implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean stopping;
     private Acceptor acceptor;
-    private List<EventLoop> ioLoops;
-    private List<Long2ObjectHashMap<TcpConnection>> registries; // index-aligned with ioLoops; each loop-only
+    private volatile IoSlot[] slots; // one per I/O loop (the base loop alone with 0 threads); set by start()
     private int nextLoop;
     private final ConnectionCallback removeConnection = this::removeConnection;
     private final ConnectionCallback establishInIoLoop = this::establishInIoLoop;
+    private final Runnable startTask = this::startInLoop;
+    private final Runnable stopTask = this::stopInLoop;
 
     public TcpServer(EventLoop loop, InetSocketAddress listenAddress, String name) {
         this.loop = Objects.requireNonNull(loop, "loop");
@@ -167,8 +176,14 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** Binds, listens and starts the I/O threads. Any thread; idempotent. */
+    /**
+     * Binds, listens and starts the I/O threads; see the class comment. Any thread; idempotent.
+     * Throws {@link UncheckedIOException} when the address cannot be bound (nothing is taken, and
+     * {@code start()} may be tried again), and {@link IllegalStateException} when the I/O threads
+     * cannot start or the base loop has ended (everything is released; the server is stopped).
+     */
     public void start() {
+        Acceptor a;
         synchronized (this) {
             if (started) {
                 return;
@@ -176,23 +191,51 @@ public final class TcpServer implements AutoCloseable {
             if (stopping) {
                 throw new IllegalStateException("server " + name + " was stopped");
             }
-            acceptor = new Acceptor(loop, requestedAddress, reusePort, backlog, this::newConnection);
+            a = new Acceptor(loop, requestedAddress, reusePort, backlog, this::newConnection);
+            try {
+                pool.start(null); // synchronous: a failure is seen here
+            } catch (Throwable e) {
+                // The pool has quit and joined whatever it had started.
+                a.closeOffLoop();
+                stopping = true;
+                stopped.complete(null);
+                if (e instanceof Error) {
+                    throw (Error) e;
+                }
+                throw new IllegalStateException("server " + name + " cannot start its I/O threads;"
+                        + " the listener is closed and nothing is left running", e);
+            }
+            List<EventLoop> loops = pool.allLoops();
+            IoSlot[] ss = new IoSlot[loops.size()];
+            for (int i = 0; i < ss.length; i++) {
+                ss[i] = new IoSlot(loops.get(i));
+            }
+            slots = ss;
+            acceptor = a;
             started = true;
         }
-        loop.runInLoop(this::startInLoop);
+        RejectedExecutionException ended = null;
+        if (loop.isInLoopThread() && loop.isTerminated()) {
+            ended = new RejectedExecutionException("event loop " + loop + " has terminated");
+        } else {
+            try {
+                loop.runInLoop(startTask);
+            } catch (RejectedExecutionException e) {
+                ended = e;
+            }
+        }
+        if (ended != null) {
+            // Nobody would ever accept: release it all (stop() takes its path for an ended loop).
+            awaitStop(stop());
+            throw new IllegalStateException("server " + name + ": its base loop " + loop
+                    + " has ended; the server is stopped", ended);
+        }
     }
 
     private void startInLoop() {
-        if (stopping) {
-            return;
+        if (!stopping) {
+            acceptor.listen();
         }
-        pool.start(null);
-        ioLoops = new ArrayList<>(pool.allLoops());
-        registries = new ArrayList<>(ioLoops.size());
-        for (int i = 0; i < ioLoops.size(); i++) {
-            registries.add(new Long2ObjectHashMap<>());
-        }
-        acceptor.listen();
     }
 
     public boolean isStarted() {
@@ -213,12 +256,14 @@ public final class TcpServer implements AutoCloseable {
         return connectionCount.get();
     }
 
+    /** The acceptor's handler: base loop. */
     private void newConnection(SocketChannel socket) {
+        IoSlot[] ss = slots;
         int index = nextLoop;
-        if (++nextLoop == ioLoops.size()) {
+        if (++nextLoop == ss.length) {
             nextLoop = 0;
         }
-        EventLoop ioLoop = ioLoops.get(index);
+        EventLoop ioLoop = ss[index].loop;
         InetSocketAddress local;
         InetSocketAddress peer;
         try {
@@ -242,6 +287,12 @@ public final class TcpServer implements AutoCloseable {
         registerLater(conn, index);
     }
 
+    /*
+     * The establish command is posted by the base loop and nobody else knows the connection yet,
+     * so it is queued at once; a stop's close-all, queued by the base loop later, runs after it on
+     * that I/O loop (tasks of one producer keep their order). So the close-all finds every
+     * connection registered, and one established after it sees the stop and is destroyed.
+     */
     private void registerLater(TcpConnection conn, int index) {
         conn.ownerSlot = index;
         conn.setEstablishHook(establishInIoLoop);
@@ -259,18 +310,19 @@ public final class TcpServer implements AutoCloseable {
             conn.connectDestroyed();
             return;
         }
-        registries.get(conn.ownerSlot).put(conn.id(), conn);
+        slots[conn.ownerSlot].registry.put(conn.id(), conn);
         conn.connectEstablished();
     }
 
-    /** The close hook of every connection: runs on its I/O loop. */
+    /** The close hook of every connection: runs on its I/O loop, inside the connection's close. */
     private void removeConnection(TcpConnection conn) {
-        registries.get(conn.ownerSlot).remove(conn.id());
+        IoSlot s = slots[conn.ownerSlot];
+        s.registry.remove(conn.id());
         connectionCount.decrementAndGet();
-        conn.destroyLater();
+        s.destroyLater(conn);
     }
 
-    /** Asynchronous stop; see the class comment. Any thread; idempotent. */
+    /** Asynchronous stop; see the class comment. Any thread, callbacks included; idempotent. */
     public CompletableFuture<Void> stop() {
         synchronized (this) {
             if (stopping) {
@@ -282,16 +334,27 @@ public final class TcpServer implements AutoCloseable {
                 return stopped;
             }
         }
+        if (loop.isInLoopThread() && loop.isTerminated()) {
+            stopEndedLoop(); // this thread's loop has ended (it may be in its last drain)
+            return stopped;
+        }
         try {
-            loop.runInLoop(this::stopInLoop);
+            // Queued even on the loop thread: never inside a callback of what it closes.
+            loop.queueInLoop(stopTask);
         } catch (RejectedExecutionException e) {
-            // The base loop has ended (its tasks all ran, startInLoop included): close the listener
-            // from here and still stop the I/O loops, whose connections and threads would
-            // otherwise outlive the server.
-            acceptor.closeOffLoop();
-            stopIoLoops();
+            stopEndedLoop();
         }
         return stopped;
+    }
+
+    /*
+     * The base loop has ended (its tasks all ran, the start task included): close the listener from
+     * here and still stop the I/O loops, whose connections and threads would otherwise outlive the
+     * server.
+     */
+    private void stopEndedLoop() {
+        acceptor.closeOffLoop();
+        stopIoLoops();
     }
 
     private void stopInLoop() {
@@ -301,35 +364,28 @@ public final class TcpServer implements AutoCloseable {
 
     /** Closes every connection on its I/O loop, then stops the pool. Base loop, or any thread once it ended. */
     private void stopIoLoops() {
-        if (ioLoops == null) {
-            stopped.complete(null); // never got to start the pool
-            return;
-        }
-        AtomicInteger remaining = new AtomicInteger(ioLoops.size());
-        for (int i = 0; i < ioLoops.size(); i++) {
-            Long2ObjectHashMap<TcpConnection> registry = registries.get(i);
-            EventLoop io = ioLoops.get(i);
+        IoSlot[] ss = slots;
+        AtomicInteger remaining = new AtomicInteger(ss.length);
+        for (IoSlot s : ss) {
+            EventLoop io = s.loop;
             Runnable closeAll = () -> {
-                List<TcpConnection> conns = new ArrayList<>(registry.values());
-                for (TcpConnection c : conns) {
-                    c.forceClose();
+                s.closeAllInLoop();
+                if (remaining.decrementAndGet() == 0) {
+                    finishStop();
                 }
-                // Each forced close queues its destroy when it runs: two hops land behind them all.
-                io.queueInLoop(() -> io.queueInLoop(() -> {
-                    if (remaining.decrementAndGet() == 0) {
-                        finishStop();
-                    }
-                }));
             };
-            try {
-                io.runInLoop(closeAll);
-            } catch (RejectedExecutionException e) {
-                // That loop has ended (the base loop, with no I/O threads): close its sockets from here.
-                for (TcpConnection c : registry.values()) {
-                    Acceptor.closeQuietly(c.socketForOwner());
-                    connectionCount.decrementAndGet();
+            boolean queued = false;
+            if (!(io.isInLoopThread() && io.isTerminated())) {
+                try {
+                    io.queueInLoop(closeAll); // never in-line: not inside a callback of a connection it closes
+                    queued = true;
+                } catch (RejectedExecutionException e) {
+                    // ended: below
                 }
-                registry.clear();
+            }
+            if (!queued) {
+                // That loop has ended (the base loop, with no I/O threads): close its sockets from here.
+                s.closeOffLoop();
                 if (remaining.decrementAndGet() == 0) {
                     finishStop();
                 }
@@ -352,18 +408,47 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * Stops and waits (at most 30 s). Must not be called on the base loop's thread while other
-     * work of that loop is needed to finish; from the base loop thread with 0 I/O threads it works
-     * in-line.
+     * {@link #stop()}, then waits for it (at most 30 s) unless called on one of the server's own
+     * loop threads: on the base loop's thread while that loop runs, or on an I/O loop's thread (a
+     * callback, say), it returns at once and the stop completes asynchronously (its future is
+     * {@link #stop()}'s). Throws {@link IllegalStateException} when the stop fails or does not
+     * complete in time.
      */
     @Override
     public void close() {
         CompletableFuture<Void> f = stop();
-        if (loop.isInLoopThread() && !f.isDone()) {
-            throw new IllegalStateException("TcpServer.close() cannot wait on its base loop's thread; use stop()");
+        if (onOwnRunningLoopThread()) {
+            return;
         }
+        awaitStop(f);
+    }
+
+    /**
+     * True on a thread whose waiting would hold up the stop: the base loop's while it runs, or any
+     * I/O loop's (the stop ends by joining those threads).
+     */
+    private boolean onOwnRunningLoopThread() {
+        EventLoop cur = EventLoop.current();
+        if (cur == null) {
+            return false;
+        }
+        if (cur == loop) {
+            return !loop.isTerminated();
+        }
+        IoSlot[] ss = slots;
+        if (ss != null) {
+            for (IoSlot s : ss) {
+                if (s.loop == cur) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void awaitStop(CompletableFuture<Void> f) {
         try {
-            f.get(30, TimeUnit.SECONDS);
+            f.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
@@ -374,5 +459,84 @@ public final class TcpServer implements AutoCloseable {
     @Override
     public String toString() {
         return "TcpServer[" + name + "]";
+    }
+
+    /**
+     * One I/O loop's share of the server: its registry of open connections and the connections
+     * closed but not destroyed yet. Its loop's thread only, except {@link #closeOffLoop()} once
+     * that loop has ended.
+     */
+    private final class IoSlot {
+        final EventLoop loop;
+        final Long2ObjectHashMap<TcpConnection> registry = new Long2ObjectHashMap<>();
+        /**
+         * Closed connections waiting for their destroy, which the server runs itself (one reused
+         * task per loop) instead of posting it to the connection: a posted command can merge
+         * into another thread's command that is not queued yet, and a stop could outrun that.
+         */
+        private final ArrayDeque<TcpConnection> closed = new ArrayDeque<>();
+        private final Runnable destroyClosed = this::destroyClosed;
+
+        IoSlot(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        /** Destroys {@code conn} in a later task (not inside its own close). Loop thread. */
+        void destroyLater(TcpConnection conn) {
+            closed.addLast(conn);
+            if (closed.size() == 1) {
+                try {
+                    loop.queueInLoop(destroyClosed);
+                } catch (RejectedExecutionException e) {
+                    destroyClosed(); // cannot happen on a running loop; never leave the socket open
+                }
+            }
+        }
+
+        private void destroyClosed() {
+            TcpConnection c;
+            while ((c = closed.pollFirst()) != null) {
+                try {
+                    c.connectDestroyed();
+                } catch (Throwable t) {
+                    EventLoop.rethrowIfFatal(t);
+                    loop.reportError(t);
+                    Acceptor.closeQuietly(c.socketForOwner());
+                }
+            }
+        }
+
+        /** The stop's close-all: closes and destroys every connection now, in this task. Loop thread. */
+        void closeAllInLoop() {
+            if (!registry.isEmpty()) {
+                TcpConnection[] open = registry.values().toArray(new TcpConnection[0]);
+                for (TcpConnection c : open) {
+                    try {
+                        c.closeAndDestroyInLoop(); // down callback, removeConnection, destroy
+                    } catch (Throwable t) {
+                        EventLoop.rethrowIfFatal(t);
+                        loop.reportError(t);
+                        Acceptor.closeQuietly(c.socketForOwner());
+                        if (registry.remove(c.id()) != null) {
+                            connectionCount.decrementAndGet();
+                        }
+                    }
+                }
+            }
+            destroyClosed();
+        }
+
+        /** The loop has ended: closes the sockets from the calling thread, without callbacks. */
+        void closeOffLoop() {
+            for (TcpConnection c : registry.values()) {
+                Acceptor.closeQuietly(c.socketForOwner());
+                connectionCount.decrementAndGet();
+            }
+            registry.clear();
+            for (TcpConnection c : closed) {
+                Acceptor.closeQuietly(c.socketForOwner());
+            }
+            closed.clear();
+        }
     }
 }

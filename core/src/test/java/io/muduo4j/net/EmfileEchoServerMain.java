@@ -21,13 +21,16 @@ import java.util.stream.Stream;
  * The child process of {@link AcceptorEmfileTest}: an echo {@link TcpServer} (one I/O thread; its
  * loops in the wait mode {@code args[0]}, blocking by default) meant to run under a low
  * {@code ulimit -n}. Prints {@code PORT <port>} when it accepts connections,
- * then answers each {@code stats} line on stdin with
- * {@code STATS emfile=<n> connections=<n> cpuNanos=<n> fds=<n>}; exits on {@code quit} or when
- * stdin closes (so it never outlives its parent).
+ * then answers each {@code stats} line on stdin with {@code STATS refused=<n> connections=<n>
+ * acceptCalls=<n> readEvents=<n> pauses=<n> logLines=<n> iterations=<n> cpuNanos=<n> fds=<n>} (the
+ * acceptor's counters, the server's connections, the base loop's iterations, the process's CPU
+ * time and descriptors); exits on {@code quit} or when stdin closes (so it never outlives its
+ * parent).
  *
  * <p>Everything the server may need once descriptors are exhausted is loaded before {@code PORT}
  * is printed: the library's classes (loading a class from a directory on the class path opens a
- * file), the logging configuration, the management library, and one echo through the server.
+ * file), the logging configuration and the printing of a warning with a stack trace, the
+ * management library, and one echo through the server.
  */
 public final class EmfileEchoServerMain {
     private EmfileEchoServerMain() {
@@ -35,7 +38,11 @@ public final class EmfileEchoServerMain {
 
     public static void main(String[] args) throws Exception {
         preloadLibraryClasses();
-        System.getLogger(EmfileEchoServerMain.class.getName()).log(System.Logger.Level.DEBUG, "logging initialised");
+        // A record printed with a stack trace loads the console handler's formatting path (which
+        // may need descriptors of its own) while there are still some: the acceptor logs once
+        // descriptors ran out.
+        System.getLogger(EmfileEchoServerMain.class.getName()).log(System.Logger.Level.WARNING,
+                "emfile child: logging warmed up", new java.io.IOException("not a failure: warm-up"));
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         os.getProcessCpuTime();
@@ -54,10 +61,15 @@ public final class EmfileEchoServerMain {
         InetSocketAddress addr = server.listenAddress();
         selfTest(addr);
 
-        long[] stats = new long[2];
+        long[] stats = new long[7];
         Runnable readStats = () -> {
-            stats[0] = acceptor.emfileCount();
+            stats[0] = acceptor.refusedCount();
             stats[1] = server.connectionCount();
+            stats[2] = acceptor.acceptCalls();
+            stats[3] = acceptor.readEvents();
+            stats[4] = acceptor.pauseCount();
+            stats[5] = acceptor.logLines();
+            stats[6] = loop.iterations();
         };
         System.out.println("PORT " + addr.getPort());
         System.out.flush();
@@ -74,7 +86,9 @@ public final class EmfileEchoServerMain {
                 if (!read.await(10, TimeUnit.SECONDS)) {
                     System.out.println("STATS loop-unresponsive");
                 } else {
-                    System.out.println("STATS emfile=" + stats[0] + " connections=" + stats[1]
+                    System.out.println("STATS refused=" + stats[0] + " connections=" + stats[1]
+                            + " acceptCalls=" + stats[2] + " readEvents=" + stats[3] + " pauses=" + stats[4]
+                            + " logLines=" + stats[5] + " iterations=" + stats[6]
                             + " cpuNanos=" + os.getProcessCpuTime() + " fds=" + openFds());
                 }
                 System.out.flush();

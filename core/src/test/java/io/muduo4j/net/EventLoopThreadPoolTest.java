@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -89,6 +92,81 @@ class EventLoopThreadPoolTest {
                 }
             }
             pool.close(); // idempotent
+        } finally {
+            base.close();
+        }
+    }
+
+    /** {@code start()} is synchronous and works from a thread other than the base loop's. */
+    @Test
+    void startFromAnotherThread() throws Exception {
+        EventLoop base = new EventLoop();
+        try {
+            EventLoopThreadPool pool = new EventLoopThreadPool(base, "pool-other-");
+            pool.setThreadNum(2);
+            CompletableFuture<List<EventLoop>> loops = new CompletableFuture<>();
+            Thread starter = new Thread(() -> {
+                try {
+                    pool.start(null);
+                    loops.complete(pool.allLoops());
+                } catch (Throwable t) {
+                    loops.completeExceptionally(t);
+                }
+            }, "pool-starter");
+            starter.start();
+            List<EventLoop> all = loops.get(LoopTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
+            try {
+                assertEquals(2, all.size());
+                for (EventLoop l : all) {
+                    assertNotSame(base, l);
+                    assertTrue(LoopTestSupport.loopThread(l).isAlive(), "the loop runs when start() returns");
+                }
+                assertSame(all.get(0), pool.nextLoop());
+            } finally {
+                pool.close();
+            }
+            LoopTestSupport.join(starter);
+        } finally {
+            base.close();
+        }
+    }
+
+    /**
+     * A loop that cannot start (the third of four: its init throws) fails {@code start()} with its
+     * cause, after the two loops already started were quit and their threads joined; the pool
+     * cannot be started again and {@code close()} is fine.
+     */
+    @Test
+    void failedStartQuitsAndJoinsWhatItStarted() throws Exception {
+        EventLoop base = new EventLoop();
+        try {
+            EventLoopThreadPool pool = new EventLoopThreadPool(base, "pool-fail-");
+            pool.setThreadNum(4);
+            List<EventLoop> inits = new CopyOnWriteArrayList<>();
+            List<Thread> initThreads = new CopyOnWriteArrayList<>();
+            IllegalStateException boom = new IllegalStateException("init of the third loop fails");
+            RuntimeException e = assertThrows(RuntimeException.class, () -> pool.start(loop -> {
+                initThreads.add(Thread.currentThread());
+                if (inits.size() == 2) {
+                    throw boom;
+                }
+                inits.add(loop);
+            }));
+            Throwable c = e;
+            while (c != null && c != boom) {
+                c = c.getCause();
+            }
+            assertSame(boom, c, "the init's exception is the cause of " + e);
+            assertEquals(2, inits.size(), "loops started before the failure");
+            assertEquals(3, initThreads.size(), "no thread started after the failure");
+            for (EventLoop l : inits) {
+                assertTrue(l.isTerminated(), l + " quit by the failed start");
+            }
+            for (Thread t : initThreads) {
+                assertFalse(t.isAlive(), t.getName() + " still alive after the failed start");
+            }
+            assertThrows(IllegalStateException.class, () -> pool.start(null), "start again");
+            pool.close();
         } finally {
             base.close();
         }

@@ -143,11 +143,13 @@ class LoopThreadAffinityTest {
         try (EventLoopThread base = new EventLoopThread(OWNER)) {
             EventLoop baseLoop = base.startLoop();
             EventLoopThreadPool pool = new EventLoopThreadPool(baseLoop, "affinity-pool");
+            // 0 threads with an init: the base loop runs it, so that start is base-loop only.
+            EventLoopThreadPool inline = new EventLoopThreadPool(baseLoop, "affinity-inline");
+            assertWrongThread(() -> inline.start(loop -> { }));
+            assertFalse(inline.started(), "a refused start() started nothing");
             pool.setThreadNum(2);
-            assertWrongThread(() -> pool.start(null));
             assertWrongThread(pool::nextLoop);
             assertWrongThread(() -> pool.loopForHash(42));
-            assertFalse(pool.started(), "a refused start() started nothing");
             try {
                 // On the base loop thread the same calls work.
                 EventLoop[] handedOut = LoopTestSupport.call(baseLoop, () -> {
