@@ -226,6 +226,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private volatile long nextTimerId = 1;
     private long iterations;
     private boolean finalDrain;
+    private long ownSharedMark; // the shared queue's tail after the loop thread's last own offer to it
+    private long overflowBarrier; // overflow runs once the shared queue's head has passed this
 
     /** A blocking-mode loop bound to the calling thread. */
     public EventLoop() {
@@ -442,6 +444,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         if (!tasks.isEmpty()) {
             n = tasks.drain(taskRunner, tasks.size());
         }
+        if (extra > 0 && tasks.removedCount() < overflowBarrier) {
+            extra = 0; // an own task queued before them is still in the shared queue
+        }
         for (int i = 0; i < extra; i++) {
             runTask(overflow.poll());
         }
@@ -544,9 +549,16 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             if (lifecycle == TERMINATED && !finalDrain) {
                 throw rejected();
             }
-            if (!overflow.isEmpty() || !tasks.offer(task)) {
-                overflow.addLast(task);
+            if (overflow.isEmpty()) {
+                if (tasks.offer(task)) {
+                    ownSharedMark = tasks.addedCount();
+                    return;
+                }
+                // Own tasks still in the shared queue go first, even when a drain stops early at
+                // a slot a producer has claimed but not filled yet.
+                overflowBarrier = ownSharedMark;
             }
+            overflow.addLast(task);
             return;
         }
         SUBMITTERS.getAndAdd(this, 1);
