@@ -104,6 +104,9 @@ public final class TcpRelay implements Examples.Server {
                 if (in.inputBuffer().readableBytes() > 0) {
                     forward(in.inputBuffer().readableBytes(), o.send(in.inputBuffer()), o);
                 }
+                if (in.isPeerShutdown()) {
+                    o.shutdown(); // the client's FIN came before the backend was up
+                }
                 in.startRead();
             } else {
                 in.shutdown(); // the backend is done: FIN to the client after the relayed bytes
