@@ -18,7 +18,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * | prependable bytes |  readable bytes  |  writable bytes  |
  * |                   |     (CONTENT)    |                  |
  * +-------------------+------------------+------------------+
- * 0      <=      readerIndex   <=   writerIndex    <=    capacity
+ * 0      &lt;=      readerIndex   &lt;=   writerIndex    &lt;=    capacity
  * </pre>
  *
  * <p>{@link #CHEAP_PREPEND} bytes are kept in front of the content so a length or header can be
@@ -93,39 +93,78 @@ public final class Buffer {
 
     // ---------------------------------------------------------------------------------- sizes
 
+    /**
+     * Bytes between the reader and writer indices: the content.
+     *
+     * @return the number of readable bytes
+     */
     public int readableBytes() {
         return writerIndex - readerIndex;
     }
 
+    /**
+     * Bytes after the writer index, free to append without growing.
+     *
+     * @return the number of writable bytes
+     */
     public int writableBytes() {
         return capacity - writerIndex;
     }
 
+    /**
+     * Bytes before the reader index, free to prepend (the reader index).
+     *
+     * @return the number of prependable bytes
+     */
     public int prependableBytes() {
         return readerIndex;
     }
 
-    /** Absolute index of the first readable byte in the storage. */
+    /**
+     * Absolute index of the first readable byte in the storage.
+     *
+     * @return the reader index
+     */
     public int readerIndex() {
         return readerIndex;
     }
 
-    /** Absolute index of the first writable byte in the storage. */
+    /**
+     * Absolute index of the first writable byte in the storage.
+     *
+     * @return the writer index
+     */
     public int writerIndex() {
         return writerIndex;
     }
 
-    /** Size of the storage, prependable area included. */
+    /**
+     * Size of the storage, prependable area included.
+     *
+     * @return the capacity in bytes
+     */
     public int capacity() {
         return capacity;
     }
 
     // ---------------------------------------------------------------------------------- append
 
+    /**
+     * Appends all of {@code src}.
+     *
+     * @param src the bytes to append
+     */
     public void append(final byte[] src) {
         append(src, 0, src.length);
     }
 
+    /**
+     * Appends {@code length} bytes of {@code src} from {@code offset}.
+     *
+     * @param src the bytes
+     * @param offset index of the first byte in {@code src}
+     * @param length number of bytes to append
+     */
     public void append(final byte[] src, final int offset, final int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
         ensureWritableBytes(length);
@@ -133,7 +172,11 @@ public final class Buffer {
         writerIndex += length;
     }
 
-    /** Appends {@code src}'s remaining bytes and advances its position to its limit. */
+    /**
+     * Appends {@code src}'s remaining bytes and advances its position to its limit.
+     *
+     * @param src the bytes to append
+     */
     public void append(final ByteBuffer src) {
         final int length = src.remaining();
         ensureWritableBytes(length);
@@ -142,7 +185,11 @@ public final class Buffer {
         writerIndex += length;
     }
 
-    /** Appends a copy of {@code other}'s readable bytes; {@code other} is left unchanged. */
+    /**
+     * Appends a copy of {@code other}'s readable bytes; {@code other} is left unchanged.
+     *
+     * @param other the buffer to copy from (may be this buffer)
+     */
     public void append(final Buffer other) {
         final int length = other.readableBytes();
         ensureWritableBytes(length);
@@ -152,28 +199,44 @@ public final class Buffer {
         writerIndex += length;
     }
 
-    /** Appends the low 8 bits of {@code value}. */
+    /**
+     * Appends the low 8 bits of {@code value}.
+     *
+     * @param value the byte to append
+     */
     public void appendInt8(final int value) {
         ensureWritableBytes(Byte.BYTES);
         bytes.putByte(writerIndex, (byte)value);
         writerIndex += Byte.BYTES;
     }
 
-    /** Appends the low 16 bits of {@code value}, big-endian. */
+    /**
+     * Appends the low 16 bits of {@code value}, big-endian.
+     *
+     * @param value the short to append
+     */
     public void appendInt16(final int value) {
         ensureWritableBytes(Short.BYTES);
         bytes.putShort(writerIndex, (short)value, NETWORK_ORDER);
         writerIndex += Short.BYTES;
     }
 
-    /** Appends {@code value}, big-endian. */
+    /**
+     * Appends {@code value}, big-endian.
+     *
+     * @param value the int to append
+     */
     public void appendInt32(final int value) {
         ensureWritableBytes(Integer.BYTES);
         bytes.putInt(writerIndex, value, NETWORK_ORDER);
         writerIndex += Integer.BYTES;
     }
 
-    /** Appends {@code value}, big-endian. */
+    /**
+     * Appends {@code value}, big-endian.
+     *
+     * @param value the long to append
+     */
     public void appendInt64(final long value) {
         ensureWritableBytes(Long.BYTES);
         bytes.putLong(writerIndex, value, NETWORK_ORDER);
@@ -183,6 +246,8 @@ public final class Buffer {
     /**
      * Makes room for at least {@code length} writable bytes, compacting or growing as described in
      * the class comment.
+     *
+     * @param length the number of writable bytes needed, {@code >= 0}
      */
     public void ensureWritableBytes(final int length) {
         if (length < 0) {
@@ -193,7 +258,11 @@ public final class Buffer {
         }
     }
 
-    /** Marks {@code length} bytes written directly into {@link #writableView()} as readable. */
+    /**
+     * Marks {@code length} bytes written directly into {@link #writableView()} as readable.
+     *
+     * @param length the number of bytes written, at most {@link #writableBytes()}
+     */
     public void hasWritten(final int length) {
         if (length < 0 || length > writableBytes()) {
             throw outOfRange("hasWritten", length, writableBytes());
@@ -201,7 +270,11 @@ public final class Buffer {
         writerIndex += length;
     }
 
-    /** Drops the last {@code length} readable bytes. */
+    /**
+     * Drops the last {@code length} readable bytes.
+     *
+     * @param length the number of bytes to drop, at most {@link #readableBytes()}
+     */
     public void unwrite(final int length) {
         if (length < 0 || length > readableBytes()) {
             throw outOfRange("unwrite", length, readableBytes());
@@ -211,7 +284,13 @@ public final class Buffer {
 
     // ---------------------------------------------------------------------------------- prepend
 
-    /** Writes {@code length} bytes just before the readable bytes; needs that much prependable room. */
+    /**
+     * Writes {@code length} bytes just before the readable bytes; needs that much prependable room.
+     *
+     * @param src the bytes
+     * @param offset index of the first byte in {@code src}
+     * @param length number of bytes to prepend
+     */
     public void prepend(final byte[] src, final int offset, final int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
         checkPrependable(length);
@@ -219,24 +298,44 @@ public final class Buffer {
         bytes.putBytes(readerIndex, src, offset, length);
     }
 
+    /**
+     * Prepends the low 8 bits of {@code value}.
+     *
+     * @param value the byte to prepend
+     */
     public void prependInt8(final int value) {
         checkPrependable(Byte.BYTES);
         readerIndex -= Byte.BYTES;
         bytes.putByte(readerIndex, (byte)value);
     }
 
+    /**
+     * Prepends the low 16 bits of {@code value}, big-endian.
+     *
+     * @param value the short to prepend
+     */
     public void prependInt16(final int value) {
         checkPrependable(Short.BYTES);
         readerIndex -= Short.BYTES;
         bytes.putShort(readerIndex, (short)value, NETWORK_ORDER);
     }
 
+    /**
+     * Prepends {@code value}, big-endian (e.g. a length header).
+     *
+     * @param value the int to prepend
+     */
     public void prependInt32(final int value) {
         checkPrependable(Integer.BYTES);
         readerIndex -= Integer.BYTES;
         bytes.putInt(readerIndex, value, NETWORK_ORDER);
     }
 
+    /**
+     * Prepends {@code value}, big-endian.
+     *
+     * @param value the long to prepend
+     */
     public void prependInt64(final long value) {
         checkPrependable(Long.BYTES);
         readerIndex -= Long.BYTES;
@@ -245,7 +344,12 @@ public final class Buffer {
 
     // ---------------------------------------------------------------------------------- peek
 
-    /** The readable byte at {@code offset} from the reader index. */
+    /**
+     * The readable byte at {@code offset} from the reader index.
+     *
+     * @param offset offset from the reader index, below {@link #readableBytes()}
+     * @return the byte
+     */
     public byte getByte(final int offset) {
         if (offset < 0 || offset >= readableBytes()) {
             throw outOfRange("getByte", offset, readableBytes());
@@ -256,6 +360,9 @@ public final class Buffer {
     /**
      * Copies up to {@code length} readable bytes into {@code dst} without consuming them.
      *
+     * @param dst the destination
+     * @param offset index in {@code dst} of the first byte copied
+     * @param length the most bytes to copy
      * @return the number of bytes copied, {@code min(length, readableBytes())}.
      */
     public int peek(final byte[] dst, final int offset, final int length) {
@@ -265,44 +372,84 @@ public final class Buffer {
         return count;
     }
 
+    /**
+     * The first readable byte, not consumed.
+     *
+     * @return the byte
+     */
     public byte peekInt8() {
         checkReadable(Byte.BYTES);
         return bytes.getByte(readerIndex);
     }
 
+    /**
+     * The first two readable bytes as a big-endian short, not consumed.
+     *
+     * @return the short
+     */
     public short peekInt16() {
         checkReadable(Short.BYTES);
         return bytes.getShort(readerIndex, NETWORK_ORDER);
     }
 
+    /**
+     * The first four readable bytes as a big-endian int, not consumed.
+     *
+     * @return the int
+     */
     public int peekInt32() {
         checkReadable(Integer.BYTES);
         return bytes.getInt(readerIndex, NETWORK_ORDER);
     }
 
+    /**
+     * The first eight readable bytes as a big-endian long, not consumed.
+     *
+     * @return the long
+     */
     public long peekInt64() {
         checkReadable(Long.BYTES);
         return bytes.getLong(readerIndex, NETWORK_ORDER);
     }
 
+    /**
+     * Consumes and returns the first readable byte.
+     *
+     * @return the byte
+     */
     public byte readInt8() {
         final byte value = peekInt8();
         retrieve(Byte.BYTES);
         return value;
     }
 
+    /**
+     * Consumes and returns the first two readable bytes as a big-endian short.
+     *
+     * @return the short
+     */
     public short readInt16() {
         final short value = peekInt16();
         retrieve(Short.BYTES);
         return value;
     }
 
+    /**
+     * Consumes and returns the first four readable bytes as a big-endian int.
+     *
+     * @return the int
+     */
     public int readInt32() {
         final int value = peekInt32();
         retrieve(Integer.BYTES);
         return value;
     }
 
+    /**
+     * Consumes and returns the first eight readable bytes as a big-endian long.
+     *
+     * @return the long
+     */
     public long readInt64() {
         final long value = peekInt64();
         retrieve(Long.BYTES);
@@ -314,6 +461,8 @@ public final class Buffer {
     /**
      * Consumes {@code length} readable bytes; consuming all of them (or more) is
      * {@link #retrieveAll()}.
+     *
+     * @param length the number of bytes to consume, {@code >= 0}
      */
     public void retrieve(final int length) {
         if (length < 0) {
@@ -332,7 +481,12 @@ public final class Buffer {
         writerIndex = CHEAP_PREPEND;
     }
 
-    /** Consumes and returns {@code length} readable bytes. */
+    /**
+     * Consumes and returns {@code length} readable bytes.
+     *
+     * @param length the number of bytes, at most {@link #readableBytes()}
+     * @return a new array of them
+     */
     public byte[] retrieveAsBytes(final int length) {
         checkReadable(length);
         final byte[] dst = new byte[length];
@@ -341,24 +495,45 @@ public final class Buffer {
         return dst;
     }
 
-    /** Consumes {@code length} readable bytes and decodes them with {@code charset}. */
+    /**
+     * Consumes {@code length} readable bytes and decodes them with {@code charset}.
+     *
+     * @param length the number of bytes, at most {@link #readableBytes()}
+     * @param charset the charset to decode with
+     * @return the decoded string
+     */
     public String retrieveAsString(final int length, final Charset charset) {
         Objects.requireNonNull(charset, "charset");
         return new String(retrieveAsBytes(length), charset);
     }
 
+    /**
+     * Consumes all readable bytes and decodes them with {@code charset}.
+     *
+     * @param charset the charset to decode with
+     * @return the decoded string
+     */
     public String retrieveAllAsString(final Charset charset) {
         return retrieveAsString(readableBytes(), charset);
     }
 
     // ---------------------------------------------------------------------------------- search
 
-    /** Offset from the reader index of the first {@code "\r\n"}, or -1. */
+    /**
+     * Offset from the reader index of the first {@code "\r\n"}, or -1.
+     *
+     * @return the offset of the CR, or -1 when there is none
+     */
     public int findCRLF() {
         return findCRLF(0);
     }
 
-    /** Offset from the reader index of the first {@code "\r\n"} at or after {@code start}, or -1. */
+    /**
+     * Offset from the reader index of the first {@code "\r\n"} at or after {@code start}, or -1.
+     *
+     * @param start offset from the reader index to search from
+     * @return the offset of the CR, or -1 when there is none
+     */
     public int findCRLF(final int start) {
         checkStart(start);
         // A CR in the last readable byte cannot start a CRLF, so the search stops one short.
@@ -377,12 +552,21 @@ public final class Buffer {
         return -1;
     }
 
-    /** Offset from the reader index of the first {@code '\n'}, or -1. */
+    /**
+     * Offset from the reader index of the first {@code '\n'}, or -1.
+     *
+     * @return the offset of the LF, or -1 when there is none
+     */
     public int findEOL() {
         return findEOL(0);
     }
 
-    /** Offset from the reader index of the first {@code '\n'} at or after {@code start}, or -1. */
+    /**
+     * Offset from the reader index of the first {@code '\n'} at or after {@code start}, or -1.
+     *
+     * @param start offset from the reader index to search from
+     * @return the offset of the LF, or -1 when there is none
+     */
     public int findEOL(final int start) {
         checkStart(start);
         final int index = indexOf(LF, readerIndex + start, writerIndex);
@@ -394,6 +578,8 @@ public final class Buffer {
     /**
      * Replaces the storage with one just big enough for the readable bytes plus {@code reserve}
      * (but never smaller than the initial size), e.g. after a burst has been consumed.
+     *
+     * @param reserve writable bytes to keep after the content, {@code >= 0}
      */
     public void shrink(final int reserve) {
         if (reserve < 0) {
@@ -412,6 +598,8 @@ public final class Buffer {
     /**
      * The readable bytes as a reused {@link ByteBuffer} (position = reader index, limit = writer
      * index) for gathering writes; valid until the next mutation of this buffer.
+     *
+     * @return the reused view of the content
      */
     public ByteBuffer readableView() {
         final ByteBuffer view = readView;
@@ -422,6 +610,8 @@ public final class Buffer {
     /**
      * The writable tail as a reused {@link ByteBuffer} (position = writer index, limit = capacity)
      * for direct encoding; follow with {@link #hasWritten(int)}. Valid until the next mutation.
+     *
+     * @return the reused view of the writable tail
      */
     public ByteBuffer writableView() {
         final ByteBuffer view = writeView;
@@ -480,6 +670,7 @@ public final class Buffer {
      *
      * <p>Loop thread only; allocation-free.
      *
+     * @param channel the channel to write to.
      * @return the number of bytes written (possibly 0 when a non-blocking channel is full).
      * @throws IOException from the channel.
      */
@@ -496,7 +687,11 @@ public final class Buffer {
         return "Buffer[readerIndex=" + readerIndex + ", writerIndex=" + writerIndex + ", capacity=" + capacity + ']';
     }
 
-    /** {@link #toString()} plus a hex dump of the first readable bytes. */
+    /**
+     * {@link #toString()} plus a hex dump of the first readable bytes.
+     *
+     * @return the description
+     */
     public String toDebugString() {
         final int readable = readableBytes();
         final int shown = Math.min(readable, HEX_DUMP_LIMIT);

@@ -37,7 +37,12 @@ public final class Channel {
     private Runnable closeCallback;
     private Consumer<Throwable> errorCallback;
 
-    /** Creates a channel for {@code selectable}, which must be non-blocking; registers nothing yet. */
+    /**
+     * Creates a channel for {@code selectable}, which must be non-blocking; registers nothing yet.
+     *
+     * @param loop the loop whose selector the channel registers with
+     * @param selectable the non-blocking socket
+     */
     public Channel(EventLoop loop, SelectableChannel selectable) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.selectable = Objects.requireNonNull(selectable, "selectable");
@@ -49,44 +54,76 @@ public final class Channel {
         this.loop = Objects.requireNonNull(loop, "loop");
     }
 
+    /**
+     * The loop this channel belongs to.
+     *
+     * @return the owner loop
+     */
     public EventLoop ownerLoop() {
         return loop;
     }
 
+    /**
+     * The socket this channel watches.
+     *
+     * @return the socket, or null when none is attached
+     */
     public SelectableChannel selectable() {
         return selectable;
     }
 
+    /**
+     * Sets what runs when the socket is readable (or, for a server socket, acceptable).
+     *
+     * @param cb the read callback
+     */
     public void setReadCallback(Runnable cb) {
         this.readCallback = cb;
     }
 
+    /**
+     * Sets what runs when the socket is writable or a pending connect finished.
+     *
+     * @param cb the write callback
+     */
     public void setWriteCallback(Runnable cb) {
         this.writeCallback = cb;
     }
 
-    /** Called when the selector reports the key invalid (the socket was closed elsewhere). */
+    /**
+     * Called when the selector reports the key invalid (the socket was closed elsewhere).
+     *
+     * @param cb the close callback
+     */
     public void setCloseCallback(Runnable cb) {
         this.closeCallback = cb;
     }
 
-    /** Receives what a read or write callback threw. */
+    /**
+     * Receives what a read or write callback threw.
+     *
+     * @param cb the error callback
+     */
     public void setErrorCallback(Consumer<Throwable> cb) {
         this.errorCallback = cb;
     }
 
+    /** Adds reading ({@code OP_READ} or {@code OP_ACCEPT}) to the interest set. */
     public void enableReading() {
         update(interest | readOp);
     }
 
+    /** Removes reading from the interest set. */
     public void disableReading() {
         update(interest & ~readOp);
     }
 
+    /** Adds {@code OP_WRITE} to the interest set. */
     public void enableWriting() {
         update(interest | SelectionKey.OP_WRITE);
     }
 
+    /** Removes {@code OP_WRITE} from the interest set. */
     public void disableWriting() {
         update(interest & ~SelectionKey.OP_WRITE);
     }
@@ -96,23 +133,43 @@ public final class Channel {
         update(interest | SelectionKey.OP_CONNECT);
     }
 
+    /** Clears the interest set; the key stays registered. */
     public void disableAll() {
         update(0);
     }
 
+    /**
+     * Whether the interest set has {@code OP_WRITE} or {@code OP_CONNECT}.
+     *
+     * @return true when writing or connecting is wanted
+     */
     public boolean isWriting() {
         return (interest & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0;
     }
 
+    /**
+     * Whether the interest set has reading.
+     *
+     * @return true when reading is wanted
+     */
     public boolean isReading() {
         return (interest & readOp) != 0;
     }
 
+    /**
+     * Whether the interest set is empty.
+     *
+     * @return true when no event is wanted
+     */
     public boolean isNoneEvent() {
         return interest == 0;
     }
 
-    /** The interest set as NIO {@code OP_*} bits. */
+    /**
+     * The interest set as NIO {@code OP_*} bits.
+     *
+     * @return the interest bits
+     */
     public int interestOps() {
         return interest;
     }

@@ -10,5 +10,12 @@ package io.muduo4j.net;
  */
 @FunctionalInterface
 public interface ConnectFailedCallback {
+    /**
+     * One failed connect attempt.
+     *
+     * @param cause why the attempt failed
+     * @param attempt the attempt number, from 1
+     * @param nextDelayMs milliseconds before the next attempt, or -1 when there is none
+     */
     void onConnectFailed(Throwable cause, int attempt, long nextDelayMs);
 }

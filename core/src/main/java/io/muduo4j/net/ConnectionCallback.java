@@ -6,5 +6,10 @@ package io.muduo4j.net;
  */
 @FunctionalInterface
 public interface ConnectionCallback {
+    /**
+     * The connection came up or went down.
+     *
+     * @param conn the connection; {@link TcpConnection#connected()} tells which
+     */
     void onConnection(TcpConnection conn);
 }

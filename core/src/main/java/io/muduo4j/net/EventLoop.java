@@ -72,6 +72,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     /** Receives what a task, timer or callback threw, on the loop thread. */
     @FunctionalInterface
     public interface ErrorHandler {
+        /**
+         * Reports one error.
+         *
+         * @param loop the loop it happened on
+         * @param error what was thrown
+         */
         void onError(EventLoop loop, Throwable error);
     }
 
@@ -84,6 +90,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         private String name;
         private boolean bindOnStart;
 
+        /**
+         * Blocking mode (the default): select until I/O, the next timer or a wake-up.
+         *
+         * @return new options
+         */
         public static Options blocking() {
             return new Options();
         }
@@ -93,13 +104,21 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
          * {@code BackoffIdleStrategy} keep state, so an instance must serve one loop only: to
          * configure several loops (a pool, a server's I/O threads) pass a factory to
          * {@link #spinning(Supplier)} instead.
+         *
+         * @param idle the idle strategy of the one loop these options configure
+         * @return new options
          */
         public static Options spinning(IdleStrategy idle) {
             Objects.requireNonNull(idle, "idle");
             return spinning(() -> idle);
         }
 
-        /** Spinning mode; each loop made from these options gets its own strategy from {@code factory}. */
+        /**
+         * Spinning mode; each loop made from these options gets its own strategy from {@code factory}.
+         *
+         * @param factory makes one idle strategy per loop
+         * @return new options
+         */
         public static Options spinning(Supplier<? extends IdleStrategy> factory) {
             Options o = new Options();
             o.waitMode = WaitMode.SPINNING;
@@ -107,19 +126,35 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return o;
         }
 
+        /**
+         * The wait mode.
+         *
+         * @param mode blocking or spinning
+         * @return these options
+         */
         public Options waitMode(WaitMode mode) {
             this.waitMode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
-        /** The idle strategy of the spinning mode (see {@link #spinning(IdleStrategy)} on sharing). */
+        /**
+         * The idle strategy of the spinning mode (see {@link #spinning(IdleStrategy)} on sharing).
+         *
+         * @param idle the idle strategy
+         * @return these options
+         */
         public Options idleStrategy(IdleStrategy idle) {
             Objects.requireNonNull(idle, "idle");
             this.idleStrategy = () -> idle;
             return this;
         }
 
-        /** Capacity of the cross-thread task queue; rounded up to a power of two by Agrona. */
+        /**
+         * Capacity of the cross-thread task queue; rounded up to a power of two by Agrona.
+         *
+         * @param capacity the capacity, {@code >= 2} (default 8192)
+         * @return these options
+         */
         public Options taskQueueCapacity(int capacity) {
             if (capacity < 2) {
                 throw new IllegalArgumentException("taskQueueCapacity must be >= 2: " + capacity);
@@ -128,17 +163,33 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return this;
         }
 
+        /**
+         * Also receives what tasks, timers and callbacks throw (every error is logged either way).
+         *
+         * @param handler the error handler, or null for the default
+         * @return these options
+         */
         public Options errorHandler(ErrorHandler handler) {
             this.errorHandler = handler;
             return this;
         }
 
+        /**
+         * The loop's name, used in logs and errors.
+         *
+         * @param name the name, or null for a generated one
+         * @return these options
+         */
         public Options name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Bind the loop to the first thread that runs it instead of the creating thread. */
+        /**
+         * Bind the loop to the first thread that runs it instead of the creating thread.
+         *
+         * @return these options
+         */
         public Options bindOnStart() {
             this.bindOnStart = true;
             return this;
@@ -234,6 +285,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         this(Options.blocking());
     }
 
+    /**
+     * A loop made from {@code options}, bound to the calling thread unless {@link Options#bindOnStart()}.
+     *
+     * @param options the construction options
+     */
     public EventLoop(Options options) {
         Objects.requireNonNull(options, "options");
         this.waitMode = options.waitMode();
@@ -256,15 +312,29 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
-    /** The loop bound to the calling thread, or null. */
+    /**
+     * The loop bound to the calling thread, or null.
+     *
+     * @return the current thread's loop, or null
+     */
     public static EventLoop current() {
         return CURRENT.get();
     }
 
+    /**
+     * The loop's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * How this loop waits when idle.
+     *
+     * @return the wait mode
+     */
     public WaitMode waitMode() {
         return waitMode;
     }
@@ -325,11 +395,20 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #quit()} has been called.
+     *
+     * @return true once quit was requested
+     */
     public boolean isQuitRequested() {
         return quit;
     }
 
-    /** True once the loop has stopped running (and refuses tasks). */
+    /**
+     * True once the loop has stopped running (and refuses tasks).
+     *
+     * @return whether the loop has terminated
+     */
     public boolean isTerminated() {
         return lifecycle == TERMINATED;
     }
@@ -502,12 +581,22 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #close()} has released the selector.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }
 
     // ------------------------------------------------------------------ tasks
 
+    /**
+     * Whether the calling thread is this loop's thread.
+     *
+     * @return true on the loop thread
+     */
     public boolean isInLoopThread() {
         return Thread.currentThread() == owner;
     }
@@ -527,7 +616,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
                 + caller.getName() + "'");
     }
 
-    /** Runs {@code task} now if called on the loop thread, else queues it. */
+    /**
+     * Runs {@code task} now if called on the loop thread, else queues it.
+     *
+     * @param task the task
+     */
     public void runInLoop(Runnable task) {
         if (isInLoopThread()) {
             task.run();
@@ -542,7 +635,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         runInLoop(task);
     }
 
-    /** Queues {@code task} to run on the loop thread in a later drain. See the class comment for the full-queue policy. */
+    /**
+     * Queues {@code task} to run on the loop thread in a later drain. See the class comment for the full-queue policy.
+     *
+     * @param task the task
+     */
     public void queueInLoop(Runnable task) {
         Objects.requireNonNull(task, "task");
         if (isInLoopThread()) {
@@ -590,17 +687,29 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
-    /** Number of tasks waiting (approximate when read from another thread). */
+    /**
+     * Number of tasks waiting (approximate when read from another thread).
+     *
+     * @return the number of queued tasks
+     */
     public int queueSize() {
         return tasks.size() + (isInLoopThread() ? overflow.size() : 0);
     }
 
-    /** How many times a producer paid a {@code Selector.wakeup()}. */
+    /**
+     * How many times a producer paid a {@code Selector.wakeup()}.
+     *
+     * @return the wake-up count
+     */
     public long wakeupCount() {
         return wakeups;
     }
 
-    /** Iterations so far (a plain read: exact on the loop thread, approximate elsewhere). */
+    /**
+     * Iterations so far (a plain read: exact on the loop thread, approximate elsewhere).
+     *
+     * @return the number of loop iterations
+     */
     public long iterations() {
         return iterations;
     }
@@ -611,23 +720,48 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * Runs {@code task} once at {@code deadlineNanos} ({@link System#nanoTime()} base). Any thread.
      * Returns the timer id for {@link #cancel(long)}. Called on the loop thread nothing is
      * allocated; from another thread one small command object is.
+     *
+     * @param deadlineNanos when to run, on the {@link System#nanoTime()} clock
+     * @param task the task
+     * @return the timer id
      */
     public long runAt(long deadlineNanos, Runnable task) {
         return schedule(deadlineNanos, 0, task);
     }
 
-    /** Runs {@code task} once after {@code delay}. */
+    /**
+     * Runs {@code task} once after {@code delay}. Any thread.
+     *
+     * @param delay the delay (a negative one is 0)
+     * @param unit its unit
+     * @param task the task
+     * @return the timer id for {@link #cancel(long)}
+     */
     public long runAfter(long delay, TimeUnit unit, Runnable task) {
         return schedule(System.nanoTime() + unit.toNanos(Math.max(0, delay)), 0, task);
     }
 
-    /** Runs {@code task} every {@code period} at a fixed rate (no cumulative drift), first after one period. */
+    /**
+     * Runs {@code task} every {@code period} at a fixed rate (no cumulative drift), first after one period.
+     *
+     * @param period the period, {@code > 0}
+     * @param unit its unit
+     * @param task the task
+     * @return the timer id for {@link #cancel(long)}
+     */
     public long runEvery(long period, TimeUnit unit, Runnable task) {
         long p = positive(unit.toNanos(period));
         return schedule(System.nanoTime() + p, p, task);
     }
 
-    /** Runs {@code task} every {@code delay} measured from the end of the previous run, first after one delay. */
+    /**
+     * Runs {@code task} every {@code delay} measured from the end of the previous run, first after one delay.
+     *
+     * @param delay the delay between runs, {@code > 0}
+     * @param unit its unit
+     * @param task the task
+     * @return the timer id for {@link #cancel(long)}
+     */
     public long runWithFixedDelay(long delay, TimeUnit unit, Runnable task) {
         long p = positive(unit.toNanos(delay));
         return schedule(System.nanoTime() + p, -p, task);
@@ -657,6 +791,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * from its own callback is not re-armed. From another thread the cancel is queued behind
      * everything that thread queued before (its own schedule included), so a timer that has not
      * fired yet when the cancel reaches the loop never fires. Unknown or spent ids are ignored.
+     *
+     * @param timerId an id returned by {@code runAt}, {@code runAfter}, {@code runEvery} or
+     *                {@code runWithFixedDelay}
      */
     public void cancel(long timerId) {
         if (isInLoopThread()) {

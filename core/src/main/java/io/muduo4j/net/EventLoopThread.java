@@ -19,18 +19,33 @@ public final class EventLoopThread implements AutoCloseable {
     private volatile EventLoop loop;
     private volatile Throwable startFailure;
 
+    /**
+     * A thread that will run a blocking-mode loop.
+     *
+     * @param name the thread's and the loop's name
+     */
     public EventLoopThread(String name) {
         this(name, EventLoop.Options.blocking(), null);
     }
 
-    /** {@code options} are copied; {@code init} (may be null) runs on the new thread before the loop starts. */
+    /**
+     * {@code options} are copied; {@code init} (may be null) runs on the new thread before the loop starts.
+     *
+     * @param name the thread's and the loop's name
+     * @param options the loop's options
+     * @param init runs on the new thread with its loop before the loop starts, or null
+     */
     public EventLoopThread(String name, EventLoop.Options options, Consumer<EventLoop> init) {
         this.name = Objects.requireNonNull(name, "name");
         this.options = Objects.requireNonNull(options, "options").copy().name(name);
         this.init = init;
     }
 
-    /** Starts the thread (once) and blocks until its loop runs; returns that loop. */
+    /**
+     * Starts the thread (once) and blocks until its loop runs; returns that loop.
+     *
+     * @return the running loop
+     */
     public synchronized EventLoop startLoop() {
         if (thread == null) {
             thread = new Thread(this::run, name);
@@ -55,11 +70,20 @@ public final class EventLoopThread implements AutoCloseable {
         return loop;
     }
 
-    /** The loop, or null before {@link #startLoop()}. */
+    /**
+     * The loop, or null before {@link #startLoop()}.
+     *
+     * @return the loop, or null
+     */
     public EventLoop loop() {
         return loop;
     }
 
+    /**
+     * The thread that runs the loop.
+     *
+     * @return the thread, or null before {@link #startLoop()}
+     */
     public Thread thread() {
         return thread;
     }

@@ -26,11 +26,22 @@ public final class EventLoopThreadPool implements AutoCloseable {
     private volatile boolean started;
     private int next;
 
+    /**
+     * A pool with no threads yet (see {@link #setThreadNum(int)}).
+     *
+     * @param baseLoop the loop that hands out loops, used alone when there are no threads
+     * @param name prefix of the threads' names
+     */
     public EventLoopThreadPool(EventLoop baseLoop, String name) {
         this.baseLoop = Objects.requireNonNull(baseLoop, "baseLoop");
         this.name = Objects.requireNonNull(name, "name");
     }
 
+    /**
+     * The number of I/O threads, before {@link #start}.
+     *
+     * @param n the number of threads, {@code >= 0}; 0 serves everything on the base loop
+     */
     public void setThreadNum(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("thread count must be >= 0: " + n);
@@ -39,7 +50,11 @@ public final class EventLoopThreadPool implements AutoCloseable {
         this.numThreads = n;
     }
 
-    /** Options for the I/O loops (copied per loop). */
+    /**
+     * Options for the I/O loops (copied per loop).
+     *
+     * @param options the loops' options
+     */
     public void setLoopOptions(EventLoop.Options options) {
         checkNotStarted();
         this.options = Objects.requireNonNull(options, "options");
@@ -58,6 +73,8 @@ public final class EventLoopThreadPool implements AutoCloseable {
      * thread or its loop cannot start (its constructor or {@code init} throws, no thread can be
      * created), the loops already started are quit and their threads joined before the failure is
      * thrown: nothing of the pool is left running, and it cannot be started again.
+     *
+     * @param init runs once on each loop before it serves, or null
      */
     public synchronized void start(Consumer<EventLoop> init) {
         if (numThreads == 0 && init != null) {
@@ -82,19 +99,38 @@ public final class EventLoopThreadPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #start} has been called.
+     *
+     * @return true once started
+     */
     public boolean started() {
         return started;
     }
 
+    /**
+     * The pool's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The loop that hands out loops.
+     *
+     * @return the base loop
+     */
     public EventLoop baseLoop() {
         return baseLoop;
     }
 
-    /** Round-robin over the I/O loops; the base loop when there are none. Base loop thread only. */
+    /**
+     * Round-robin over the I/O loops; the base loop when there are none. Base loop thread only.
+     *
+     * @return the next loop
+     */
     public EventLoop nextLoop() {
         baseLoop.assertInLoopThread();
         List<EventLoop> loops = this.loops;
@@ -108,7 +144,12 @@ public final class EventLoopThreadPool implements AutoCloseable {
         return l;
     }
 
-    /** The same hash always gives the same loop (sharding by key). Base loop thread only. */
+    /**
+     * The same hash always gives the same loop (sharding by key). Base loop thread only.
+     *
+     * @param hash any int, e.g. a key's hash code
+     * @return the loop for that hash
+     */
     public EventLoop loopForHash(int hash) {
         baseLoop.assertInLoopThread();
         List<EventLoop> loops = this.loops;
@@ -118,7 +159,11 @@ public final class EventLoopThreadPool implements AutoCloseable {
         return loops.get(Math.floorMod(hash, loops.size()));
     }
 
-    /** The I/O loops, or the base loop alone when there are none (or they failed to start). Any thread, after {@link #start}. */
+    /**
+     * The I/O loops, or the base loop alone when there are none (or they failed to start). Any thread, after {@link #start}.
+     *
+     * @return an unmodifiable list of the loops
+     */
     public List<EventLoop> allLoops() {
         List<EventLoop> l = loops;
         return l.isEmpty() ? List.of(baseLoop) : l;

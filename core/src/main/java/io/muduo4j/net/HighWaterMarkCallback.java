@@ -6,5 +6,11 @@ package io.muduo4j.net;
  */
 @FunctionalInterface
 public interface HighWaterMarkCallback {
+    /**
+     * The queued output crossed the high-water mark upwards.
+     *
+     * @param conn the connection
+     * @param queuedBytes bytes queued for output at the crossing
+     */
     void onHighWaterMark(TcpConnection conn, long queuedBytes);
 }

@@ -7,5 +7,12 @@ package io.muduo4j.net;
  */
 @FunctionalInterface
 public interface MessageCallback {
+    /**
+     * Bytes arrived.
+     *
+     * @param conn the connection
+     * @param buf its input buffer, valid only during the call
+     * @param receiveNanos the {@link System#nanoTime()} of the read
+     */
     void onMessage(TcpConnection conn, Buffer buf, long receiveNanos);
 }

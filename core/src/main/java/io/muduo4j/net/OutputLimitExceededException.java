@@ -10,8 +10,11 @@ import java.io.IOException;
 public final class OutputLimitExceededException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The connection's output limit. */
     private final long limit;
+    /** Bytes queued when the send was refused. */
     private final long queued;
+    /** Size of the refused send. */
     private final long refused;
 
     OutputLimitExceededException(long limit, long queued, long refused) {
@@ -22,17 +25,29 @@ public final class OutputLimitExceededException extends IOException {
         this.refused = refused;
     }
 
-    /** The connection's output limit. */
+    /**
+     * The connection's output limit.
+     *
+     * @return the limit in bytes
+     */
     public long limit() {
         return limit;
     }
 
-    /** Bytes queued when the send was refused. */
+    /**
+     * Bytes queued when the send was refused.
+     *
+     * @return the queued bytes
+     */
     public long queued() {
         return queued;
     }
 
-    /** Size of the refused send. */
+    /**
+     * Size of the refused send.
+     *
+     * @return the refused bytes
+     */
     public long refused() {
         return refused;
     }

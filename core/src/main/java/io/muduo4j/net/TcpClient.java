@@ -52,6 +52,13 @@ public final class TcpClient {
     private volatile boolean closing;
     private volatile TcpConnection connection;
 
+    /**
+     * A client of {@code serverAddress}; nothing happens until {@link #connect()}.
+     *
+     * @param loop the loop the connector and the connection live on
+     * @param serverAddress the address to connect to
+     * @param name the client's name, in logs and connection names
+     */
     public TcpClient(EventLoop loop, InetSocketAddress serverAddress, String name) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.name = Objects.requireNonNull(name, "name");
@@ -60,45 +67,98 @@ public final class TcpClient {
         options.selfBackPressure = false;
     }
 
+    /**
+     * The client's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The loop the client lives on.
+     *
+     * @return the loop
+     */
     public EventLoop loop() {
         return loop;
     }
 
+    /**
+     * The address connected to.
+     *
+     * @return the server address
+     */
     public InetSocketAddress serverAddress() {
         return connector.serverAddress();
     }
 
+    /**
+     * Called when a connection comes up and when it goes down.
+     *
+     * @param cb the connection callback
+     */
     public void setConnectionCallback(ConnectionCallback cb) {
         options.connectionCallback = cb;
     }
 
+    /**
+     * Called when bytes arrive on a connection.
+     *
+     * @param cb the message callback
+     */
     public void setMessageCallback(MessageCallback cb) {
         options.messageCallback = cb;
     }
 
+    /**
+     * Called when a connection's output has been written out completely.
+     *
+     * @param cb the write-complete callback
+     */
     public void setWriteCompleteCallback(WriteCompleteCallback cb) {
         options.writeCompleteCallback = cb;
     }
 
+    /**
+     * Called when the connection's queued output crosses {@code mark} bytes upwards.
+     *
+     * @param cb the high-water callback, or null
+     * @param mark the high-water mark in bytes (default 64 KiB)
+     */
     public void setHighWaterMarkCallback(HighWaterMarkCallback cb, long mark) {
         options.highWaterMarkCallback = cb;
         options.highWaterMark = mark;
     }
 
+    /**
+     * Called when output that had crossed the high-water mark falls to {@code mark} bytes or fewer.
+     *
+     * @param cb the low-water callback, or null
+     * @param mark the low-water mark in bytes (default 32 KiB)
+     */
     public void setLowWaterMarkCallback(ConnectionCallback cb, long mark) {
         options.lowWaterMarkCallback = cb;
         options.lowWaterMark = mark;
     }
 
+    /**
+     * Keep the connection open after the peer's FIN (half-closure); {@code cb} is told when it arrives.
+     *
+     * @param allow true to allow half-closure (default false: the FIN starts a lingering close)
+     * @param cb told of the peer's FIN, or null
+     */
     public void setAllowHalfClosure(boolean allow, ConnectionCallback cb) {
         options.allowHalfClosure = allow;
         options.halfCloseCallback = cb;
     }
 
+    /**
+     * Input buffer size past which the connection stops reading until the application consumes.
+     *
+     * @param bytes the input limit, {@code > 0} (default 64 MiB)
+     */
     public void setInputLimit(int bytes) {
         if (bytes <= 0) {
             throw new IllegalArgumentException("input limit must be > 0");
@@ -106,11 +166,20 @@ public final class TcpClient {
         options.inputLimit = bytes;
     }
 
-    /** TCP_NODELAY on the connection (default on). */
+    /**
+     * TCP_NODELAY on the connection (default on).
+     *
+     * @param on whether to disable Nagle's algorithm
+     */
     public void setTcpNoDelay(boolean on) {
         options.tcpNoDelay = on;
     }
 
+    /**
+     * SO_KEEPALIVE on the connection (default off).
+     *
+     * @param on whether to enable TCP keep-alive
+     */
     public void setKeepAlive(boolean on) {
         options.keepAlive = on;
     }
@@ -120,6 +189,9 @@ public final class TcpClient {
      * high-water mark): a {@code send} that would pass it is refused whole and returns false. Then
      * {@code onLimit} runs on the connection's loop; when it is null the connection is closed with
      * an {@link OutputLimitExceededException} as its cause.
+     *
+     * @param bytes the output limit, {@code > 0}
+     * @param onLimit runs when a send is refused, or null to close the connection instead
      */
     public void setOutputLimit(long bytes, ConnectionCallback onLimit) {
         options.setOutputLimit(bytes, onLimit);
@@ -129,46 +201,82 @@ public final class TcpClient {
      * How long output still queued when a connection closes (the peer's FIN, or
      * {@code shutdown()}) may go without any of it reaching the peer (default 30 s; 0 = no limit).
      * Past it the connection is reset and its close cause is a {@link java.net.SocketTimeoutException}.
+     *
+     * @param ms the timeout in milliseconds, {@code >= 0}
      */
     public void setCloseFlushTimeoutMs(long ms) {
         options.setCloseFlushTimeoutMs(ms);
     }
 
-    /** Told of every failed connect attempt. */
+    /**
+     * Told of every failed connect attempt.
+     *
+     * @param cb the connect-failed callback
+     */
     public void setConnectFailedCallback(ConnectFailedCallback cb) {
         connector.setConnectFailedCallback(cb);
     }
 
-    /** Back-off between failed attempts: from {@code initialMs} doubling to {@code maxMs} (500 ms and 30 s by default). */
+    /**
+     * Back-off between failed attempts: from {@code initialMs} doubling to {@code maxMs} (500 ms and 30 s by default).
+     *
+     * @param initialMs the first delay in milliseconds
+     * @param maxMs the largest delay in milliseconds
+     */
     public void setRetryDelays(long initialMs, long maxMs) {
         connector.setRetryDelays(initialMs, maxMs);
     }
 
-    /** An attempt not completed in this time is closed and retried; 0 disables (default 30 s). */
+    /**
+     * An attempt not completed in this time is closed and retried; 0 disables (default 30 s).
+     *
+     * @param ms the connect timeout in milliseconds
+     */
     public void setConnectTimeoutMs(long ms) {
         connector.setConnectTimeoutMs(ms);
     }
 
-    /** Randomises each retry delay down by up to this fraction (0 = none, the default). */
+    /**
+     * Randomises each retry delay down by up to this fraction (0 = none, the default).
+     *
+     * @param fraction the jitter, from 0 to 1
+     */
     public void setRetryJitter(double fraction) {
         connector.setJitter(fraction);
     }
 
-    /** Gives up after this many failed attempts in a row (0 = never, the default). */
+    /**
+     * Gives up after this many failed attempts in a row (0 = never, the default).
+     *
+     * @param n the attempt limit
+     */
     public void setMaxAttempts(int n) {
         connector.setMaxAttempts(n);
     }
 
-    /** Reconnect after an established connection closes. */
+    /**
+     * Reconnect after an established connection closes.
+     *
+     * @param on whether to reconnect (default false)
+     */
     public void enableRetry(boolean on) {
         this.retry = on;
     }
 
+    /**
+     * Whether the client reconnects after an established connection closes.
+     *
+     * @return true when retry is enabled
+     */
     public boolean retryEnabled() {
         return retry;
     }
 
-    /** The current connection, or null. */
+    /**
+     * The current connection, or null.
+     *
+     * @return the connection, or null when none is up
+     */
     public TcpConnection connection() {
         return connection;
     }
@@ -229,6 +337,8 @@ public final class TcpClient {
      * Closes the client in any state; see the class comment. Any thread, callbacks included (the
      * close runs in a later task of the loop, never inside the caller's callback); idempotent;
      * returns the same future each time.
+     *
+     * @return a future completed once no socket or timer of the client is left
      */
     public CompletableFuture<Void> close() {
         if (closing) {
@@ -255,6 +365,11 @@ public final class TcpClient {
         return closed;
     }
 
+    /**
+     * Whether {@link #close()} has completed.
+     *
+     * @return true once the close future is done
+     */
     public boolean isClosed() {
         return closed.isDone();
     }

@@ -82,7 +82,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TcpConnection {
     /** Connection states; see the class comment. */
-    public enum State { CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED }
+    public enum State {
+        /** Created for an accepted or connected socket, not yet established on its loop. */
+        CONNECTING,
+        /** Established: sends are accepted. */
+        CONNECTED,
+        /** Closing: a shutdown or force-close was asked for, or the peer's FIN arrived. */
+        DISCONNECTING,
+        /** Closed on its loop (exactly one down callback). */
+        DISCONNECTED
+    }
 
     private static final System.Logger LOG = System.getLogger(TcpConnection.class.getName());
     private static final VarHandle STATE;
@@ -208,28 +217,56 @@ public final class TcpConnection {
 
     // ------------------------------------------------------------------ identity and state
 
-    /** Process-unique id (never reused). */
+    /**
+     * Process-unique id (never reused).
+     *
+     * @return the id
+     */
     public long id() {
         return id;
     }
 
-    /** {@code owner#id}; built on each call. */
+    /**
+     * {@code owner#id}; built on each call.
+     *
+     * @return the connection's name
+     */
     public String name() {
         return ownerName + "#" + id;
     }
 
+    /**
+     * The loop this connection lives on; all its callbacks run there.
+     *
+     * @return the loop
+     */
     public EventLoop loop() {
         return loop;
     }
 
+    /**
+     * The current state (see the class comment).
+     *
+     * @return the state
+     */
     public State state() {
         return state;
     }
 
+    /**
+     * Whether the state is {@link State#CONNECTED}.
+     *
+     * @return true while connected
+     */
     public boolean connected() {
         return state == State.CONNECTED;
     }
 
+    /**
+     * Whether the state is {@link State#DISCONNECTED}.
+     *
+     * @return true once closed
+     */
     public boolean disconnected() {
         return state == State.DISCONNECTED;
     }
@@ -238,34 +275,64 @@ public final class TcpConnection {
      * Why the connection closed: null for an orderly close (EOF, shutdown, forceClose), else the
      * I/O error, the {@link SocketTimeoutException} of an unfinished close flush, the
      * {@link OutputLimitExceededException} or the {@link OutOfMemoryError}.
+     *
+     * @return the cause, or null
      */
     public Throwable closeCause() {
         return closeCause;
     }
 
+    /**
+     * This end's address.
+     *
+     * @return the local address
+     */
     public InetSocketAddress localAddress() {
         return localAddress;
     }
 
+    /**
+     * The other end's address.
+     *
+     * @return the peer address
+     */
     public InetSocketAddress peerAddress() {
         return peerAddress;
     }
 
+    /**
+     * Attaches any object to the connection (muduo's {@code setContext}).
+     *
+     * @param context the object, or null
+     */
     public void setContext(Object context) {
         this.context = context;
     }
 
+    /**
+     * The object attached by {@link #setContext(Object)}.
+     *
+     * @return the context, or null
+     */
     public Object context() {
         return context;
     }
 
-    /** The input buffer; loop thread only, and only while connected. */
+    /**
+     * The input buffer; loop thread only, and only while connected.
+     *
+     * @return the input buffer
+     */
     public Buffer inputBuffer() {
         loop.assertInLoopThread();
         return input;
     }
 
-    /** Bytes accepted by {@code send} and not yet taken by the socket, from every thread. Any thread. */
+    /**
+     * Bytes accepted by {@code send} and not yet taken by the socket, from every thread. Any thread.
+     *
+     * @return the queued bytes
+     */
     public long queuedBytes() {
         return queued;
     }
@@ -274,12 +341,18 @@ public final class TcpConnection {
      * False from the moment the queued bytes reach the high-water mark until they are back at the
      * low-water mark (Netty's {@code isWritable}). Any thread: a producer on another thread asks this
      * before it sends.
+     *
+     * @return false from reaching the high-water mark until back at the low-water mark
      */
     public boolean isWritable() {
         return excursion == null;
     }
 
-    /** Bytes read from the socket so far (loop thread exact). */
+    /**
+     * Bytes read from the socket so far (loop thread exact).
+     *
+     * @return the bytes received
+     */
     public long bytesReceived() {
         return bytesReceived;
     }
@@ -287,6 +360,8 @@ public final class TcpConnection {
     /**
      * Bytes written to the socket so far: by the loop, and by other threads' direct writes (see
      * the class comment), so a read from any thread may lag behind the latest writes.
+     *
+     * @return the bytes sent
      */
     public long bytesSent() {
         return bytesSent;
@@ -360,6 +435,8 @@ public final class TcpConnection {
      * The connection whose reading pauses while this one is unwritable (see the class comment):
      * by default this connection itself on a server and none on a client; the other side in a
      * relay; null for none. Any thread; takes effect at the next high-water crossing.
+     *
+     * @param upstream the connection to pause, or null
      */
     public void setUpstream(TcpConnection upstream) {
         this.upstream = upstream;
@@ -367,10 +444,20 @@ public final class TcpConnection {
 
     // ------------------------------------------------------------------ socket options
 
+    /**
+     * Sets TCP_NODELAY. Any thread; ignored once closed.
+     *
+     * @param on whether to disable Nagle's algorithm
+     */
     public void setTcpNoDelay(boolean on) {
         setOption(StandardSocketOptions.TCP_NODELAY, on);
     }
 
+    /**
+     * Sets SO_KEEPALIVE. Any thread; ignored once closed.
+     *
+     * @param on whether to enable TCP keep-alive
+     */
     public void setKeepAlive(boolean on) {
         setOption(StandardSocketOptions.SO_KEEPALIVE, on);
     }
@@ -586,18 +673,35 @@ public final class TcpConnection {
 
     // ------------------------------------------------------------------ send
 
-    /** Sends all of {@code data}. Any thread. Returns false (and sends nothing) unless connected and under the output limit. */
+    /**
+     * Sends all of {@code data}. Any thread. Returns false (and sends nothing) unless connected and under the output limit.
+     *
+     * @param data the bytes, copied before return
+     * @return true when the whole message was accepted
+     */
     public boolean send(byte[] data) {
         return send(data, 0, data.length);
     }
 
-    /** Sends {@code len} bytes of {@code data} from {@code off}. Any thread; the bytes are copied before return. */
+    /**
+     * Sends {@code len} bytes of {@code data} from {@code off}. Any thread; the bytes are copied before return.
+     *
+     * @param data the bytes
+     * @param off index of the first byte
+     * @param len number of bytes
+     * @return true when the whole message was accepted
+     */
     public boolean send(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, data.length);
         return send0(data, off, len, SRC_ARRAY);
     }
 
-    /** Sends {@code src}'s remaining bytes and consumes them (only when accepted). Any thread. */
+    /**
+     * Sends {@code src}'s remaining bytes and consumes them (only when accepted). Any thread.
+     *
+     * @param src the bytes
+     * @return true when the whole message was accepted
+     */
     public boolean send(ByteBuffer src) {
         return send0(src, 0, src.remaining(), SRC_NIO);
     }
@@ -606,6 +710,9 @@ public final class TcpConnection {
      * Sends {@code buf}'s readable bytes and retrieves them from it (only when accepted). Any
      * thread, but {@code buf} itself must not be used concurrently (it may be this connection's own
      * input buffer, as in an echo server).
+     *
+     * @param buf the bytes
+     * @return true when the whole message was accepted
      */
     public boolean send(Buffer buf) {
         return send0(buf, 0, buf.readableBytes(), SRC_BUFFER);
@@ -1030,7 +1137,12 @@ public final class TcpConnection {
         }
     }
 
-    /** {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}). Any thread. */
+    /**
+     * {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}). Any thread.
+     *
+     * @param delay the delay
+     * @param unit its unit
+     */
     public void forceCloseWithDelay(long delay, TimeUnit unit) {
         State s = state;
         if (s == State.CONNECTED) {
@@ -1108,7 +1220,11 @@ public final class TcpConnection {
         post(CMD_READING);
     }
 
-    /** Whether the channel is reading (loop thread exact). */
+    /**
+     * Whether the channel is reading (loop thread exact).
+     *
+     * @return true while reading
+     */
     public boolean isReading() {
         return reading;
     }
@@ -1193,12 +1309,20 @@ public final class TcpConnection {
         // else a shutdown() is flushing already; its end closes, the peer being shut down
     }
 
-    /** True after the peer's FIN arrived. */
+    /**
+     * True after the peer's FIN arrived.
+     *
+     * @return whether the peer has shut down its output
+     */
     public boolean isPeerShutdown() {
         return peerShutdown;
     }
 
-    /** True when reading is paused because the input buffer reached the input limit. */
+    /**
+     * True when reading is paused because the input buffer reached the input limit.
+     *
+     * @return whether the input limit paused reading
+     */
     public boolean isInputPaused() {
         return inputPaused;
     }

@@ -66,6 +66,13 @@ public final class TcpServer implements AutoCloseable {
     private final Runnable startTask = this::startInLoop;
     private final Runnable stopTask = this::stopInLoop;
 
+    /**
+     * A server that will listen on {@code listenAddress}; nothing happens until {@link #start()}.
+     *
+     * @param loop the base loop, which accepts
+     * @param listenAddress the address to bind (port 0 picks a free one)
+     * @param name the server's name, in logs and thread names
+     */
     public TcpServer(EventLoop loop, InetSocketAddress listenAddress, String name) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.requestedAddress = Objects.requireNonNull(listenAddress, "listenAddress");
@@ -75,66 +82,129 @@ public final class TcpServer implements AutoCloseable {
         options.messageCallback = null;
     }
 
+    /**
+     * The server's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The base loop, which accepts.
+     *
+     * @return the base loop
+     */
     public EventLoop loop() {
         return loop;
     }
 
+    /**
+     * The number of I/O threads, before {@link #start()}; connections are spread over them round-robin.
+     *
+     * @param n the number of I/O threads; 0 (the default) serves every connection on the base loop
+     */
     public void setThreadNum(int n) {
         checkNotStarted();
         pool.setThreadNum(n);
     }
 
-    /** Options for the I/O loops (wait mode etc.). */
+    /**
+     * Options for the I/O loops (wait mode etc.).
+     *
+     * @param o the I/O loops' options
+     */
     public void setLoopOptions(EventLoop.Options o) {
         checkNotStarted();
         pool.setLoopOptions(o);
     }
 
+    /**
+     * SO_REUSEPORT on the listening socket, before {@link #start()}.
+     *
+     * @param on whether to set it (default off)
+     */
     public void setReusePort(boolean on) {
         checkNotStarted();
         this.reusePort = on;
     }
 
+    /**
+     * The listen backlog, before {@link #start()}.
+     *
+     * @param backlog the backlog (default 1024)
+     */
     public void setBacklog(int backlog) {
         checkNotStarted();
         this.backlog = backlog;
     }
 
+    /**
+     * Called when a connection comes up and when it goes down.
+     *
+     * @param cb the connection callback
+     */
     public void setConnectionCallback(ConnectionCallback cb) {
         options.connectionCallback = cb;
     }
 
+    /**
+     * Called when bytes arrive on a connection.
+     *
+     * @param cb the message callback
+     */
     public void setMessageCallback(MessageCallback cb) {
         options.messageCallback = cb;
     }
 
+    /**
+     * Called when a connection's output has been written out completely.
+     *
+     * @param cb the write-complete callback
+     */
     public void setWriteCompleteCallback(WriteCompleteCallback cb) {
         options.writeCompleteCallback = cb;
     }
 
-    /** Called when a connection's queued output crosses {@code mark} bytes upwards. */
+    /**
+     * Called when a connection's queued output crosses {@code mark} bytes upwards.
+     *
+     * @param cb the high-water callback, or null
+     * @param mark the high-water mark in bytes (default 64 KiB)
+     */
     public void setHighWaterMarkCallback(HighWaterMarkCallback cb, long mark) {
         options.highWaterMarkCallback = cb;
         options.highWaterMark = mark;
     }
 
-    /** Called when output that had crossed the high-water mark falls to {@code mark} bytes or fewer. */
+    /**
+     * Called when output that had crossed the high-water mark falls to {@code mark} bytes or fewer.
+     *
+     * @param cb the low-water callback, or null
+     * @param mark the low-water mark in bytes (default 32 KiB)
+     */
     public void setLowWaterMarkCallback(ConnectionCallback cb, long mark) {
         options.lowWaterMarkCallback = cb;
         options.lowWaterMark = mark;
     }
 
-    /** Keep connections open after the peer's FIN (half-closure); {@code cb} is told when it arrives. */
+    /**
+     * Keep connections open after the peer's FIN (half-closure); {@code cb} is told when it arrives.
+     *
+     * @param allow true to allow half-closure (default false: the FIN starts a lingering close)
+     * @param cb told of the peer's FIN, or null
+     */
     public void setAllowHalfClosure(boolean allow, ConnectionCallback cb) {
         options.allowHalfClosure = allow;
         options.halfCloseCallback = cb;
     }
 
-    /** Input buffer size past which a connection stops reading until the application consumes. */
+    /**
+     * Input buffer size past which a connection stops reading until the application consumes.
+     *
+     * @param bytes the input limit, {@code > 0} (default 64 MiB)
+     */
     public void setInputLimit(int bytes) {
         if (bytes <= 0) {
             throw new IllegalArgumentException("input limit must be > 0");
@@ -142,11 +212,20 @@ public final class TcpServer implements AutoCloseable {
         options.inputLimit = bytes;
     }
 
-    /** TCP_NODELAY on accepted connections (default on). */
+    /**
+     * TCP_NODELAY on accepted connections (default on).
+     *
+     * @param on whether to disable Nagle's algorithm
+     */
     public void setTcpNoDelay(boolean on) {
         options.tcpNoDelay = on;
     }
 
+    /**
+     * SO_KEEPALIVE on accepted connections (default off).
+     *
+     * @param on whether to enable TCP keep-alive
+     */
     public void setKeepAlive(boolean on) {
         options.keepAlive = on;
     }
@@ -156,6 +235,9 @@ public final class TcpServer implements AutoCloseable {
      * high-water mark): a {@code send} that would pass it is refused whole and returns false. Then
      * {@code onLimit} runs on the connection's loop; when it is null the connection is closed with
      * an {@link OutputLimitExceededException} as its cause.
+     *
+     * @param bytes the output limit, {@code > 0}
+     * @param onLimit runs when a send is refused, or null to close the connection instead
      */
     public void setOutputLimit(long bytes, ConnectionCallback onLimit) {
         options.setOutputLimit(bytes, onLimit);
@@ -165,6 +247,8 @@ public final class TcpServer implements AutoCloseable {
      * How long output still queued when a connection closes (the peer's FIN, or
      * {@code shutdown()}) may go without any of it reaching the peer (default 30 s; 0 = no limit).
      * Past it the connection is reset and its close cause is a {@link java.net.SocketTimeoutException}.
+     *
+     * @param ms the timeout in milliseconds, {@code >= 0}
      */
     public void setCloseFlushTimeoutMs(long ms) {
         options.setCloseFlushTimeoutMs(ms);
@@ -238,11 +322,20 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #start()} has been called.
+     *
+     * @return true once started
+     */
     public boolean isStarted() {
         return started;
     }
 
-    /** The bound address (the real port when 0 was asked for). After {@link #start()}. */
+    /**
+     * The bound address (the real port when 0 was asked for). After {@link #start()}.
+     *
+     * @return the listening address
+     */
     public InetSocketAddress listenAddress() {
         Acceptor a = acceptor;
         if (a == null) {
@@ -251,7 +344,11 @@ public final class TcpServer implements AutoCloseable {
         return a.localAddress();
     }
 
-    /** Connections currently open. Any thread. */
+    /**
+     * Connections currently open. Any thread.
+     *
+     * @return the number of open connections
+     */
     public int connectionCount() {
         return connectionCount.get();
     }
@@ -322,7 +419,11 @@ public final class TcpServer implements AutoCloseable {
         s.destroyLater(conn);
     }
 
-    /** Asynchronous stop; see the class comment. Any thread, callbacks included; idempotent. */
+    /**
+     * Asynchronous stop; see the class comment. Any thread, callbacks included; idempotent.
+     *
+     * @return a future completed once every connection is closed and the port released
+     */
     public CompletableFuture<Void> stop() {
         synchronized (this) {
             if (stopping) {
