@@ -90,6 +90,10 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         private String name;
         private boolean bindOnStart;
 
+        /** Blocking mode, the defaults; the same as {@link #blocking()}. */
+        public Options() {
+        }
+
         /**
          * Blocking mode (the default): select until I/O, the next timer or a wake-up.
          *
