@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -39,13 +38,7 @@ public final class TcpClient {
     private final ConnectionCallback removeConnection = this::removeConnection;
     private final Runnable closeTask = this::closeInLoop;
     private final Runnable disconnectTask = this::disconnectInLoop;
-    private final Runnable destroyClosed = this::destroyClosed;
-    /**
-     * Closed connections waiting for their destroy, which the client runs itself (a reused task)
-     * instead of posting it to the connection: a posted command can merge into another thread's
-     * command that is not queued yet, which the end of the loop could then refuse. Loop thread.
-     */
-    private final ArrayDeque<TcpConnection> closedConnections = new ArrayDeque<>();
+    private final DestroyQueue closedConnections; // closed connections, destroyed by the client itself
 
     private volatile boolean retry;
     private volatile boolean wantConnect;
@@ -62,6 +55,7 @@ public final class TcpClient {
     public TcpClient(EventLoop loop, InetSocketAddress serverAddress, String name) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.name = Objects.requireNonNull(name, "name");
+        this.closedConnections = new DestroyQueue(loop);
         this.connector = new Connector(loop, Objects.requireNonNull(serverAddress, "serverAddress"), this::newConnection);
         // A client keeps reading replies while its requests queue up (see TcpConnection#setUpstream).
         options.selfBackPressure = false;
@@ -355,10 +349,7 @@ public final class TcpClient {
             if (c != null) {
                 Acceptor.closeQuietly(c.socketForOwner());
             }
-            for (TcpConnection d : closedConnections) {
-                Acceptor.closeQuietly(d.socketForOwner());
-            }
-            closedConnections.clear();
+            closedConnections.closeSocketsOffLoop();
             connector.closeOffLoop();
             closed.complete(null);
         }
@@ -384,7 +375,7 @@ public final class TcpClient {
         if (c != null) {
             c.closeAndDestroyInLoop(); // down callback, then removeConnection
         }
-        destroyClosed();
+        closedConnections.run();
         closed.complete(null);
     }
 
@@ -427,30 +418,10 @@ public final class TcpClient {
         if (connection == conn) {
             connection = null;
         }
-        closedConnections.addLast(conn);
-        if (closedConnections.size() == 1) {
-            try {
-                loop.queueInLoop(destroyClosed); // not inside the connection's own close
-            } catch (RejectedExecutionException e) {
-                destroyClosed(); // cannot happen on a running loop; never leave the socket open
-            }
-        }
+        closedConnections.add(conn); // destroyed in a later task, not inside its own close
         connector.connectionClosed();
         if (!closing && retry && wantConnect) {
             connector.restart();
-        }
-    }
-
-    private void destroyClosed() {
-        TcpConnection c;
-        while ((c = closedConnections.pollFirst()) != null) {
-            try {
-                c.connectDestroyed();
-            } catch (Throwable t) {
-                EventLoop.rethrowIfFatal(t);
-                loop.reportError(t);
-                Acceptor.closeQuietly(c.socketForOwner());
-            }
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -416,7 +415,7 @@ public final class TcpServer implements AutoCloseable {
         IoSlot s = slots[conn.ownerSlot];
         s.registry.remove(conn.id());
         connectionCount.decrementAndGet();
-        s.destroyLater(conn);
+        s.closed.add(conn);
     }
 
     /**
@@ -570,41 +569,11 @@ public final class TcpServer implements AutoCloseable {
     private final class IoSlot {
         final EventLoop loop;
         final Long2ObjectHashMap<TcpConnection> registry = new Long2ObjectHashMap<>();
-        /**
-         * Closed connections waiting for their destroy, which the server runs itself (one reused
-         * task per loop) instead of posting it to the connection: a posted command can merge
-         * into another thread's command that is not queued yet, and a stop could outrun that.
-         */
-        private final ArrayDeque<TcpConnection> closed = new ArrayDeque<>();
-        private final Runnable destroyClosed = this::destroyClosed;
+        final DestroyQueue closed;
 
         IoSlot(EventLoop loop) {
             this.loop = loop;
-        }
-
-        /** Destroys {@code conn} in a later task (not inside its own close). Loop thread. */
-        void destroyLater(TcpConnection conn) {
-            closed.addLast(conn);
-            if (closed.size() == 1) {
-                try {
-                    loop.queueInLoop(destroyClosed);
-                } catch (RejectedExecutionException e) {
-                    destroyClosed(); // cannot happen on a running loop; never leave the socket open
-                }
-            }
-        }
-
-        private void destroyClosed() {
-            TcpConnection c;
-            while ((c = closed.pollFirst()) != null) {
-                try {
-                    c.connectDestroyed();
-                } catch (Throwable t) {
-                    EventLoop.rethrowIfFatal(t);
-                    loop.reportError(t);
-                    Acceptor.closeQuietly(c.socketForOwner());
-                }
-            }
+            this.closed = new DestroyQueue(loop);
         }
 
         /** The stop's close-all: closes and destroys every connection now, in this task. Loop thread. */
@@ -624,7 +593,7 @@ public final class TcpServer implements AutoCloseable {
                     }
                 }
             }
-            destroyClosed();
+            closed.run();
         }
 
         /** The loop has ended: closes the sockets from the calling thread, without callbacks. */
@@ -634,10 +603,7 @@ public final class TcpServer implements AutoCloseable {
                 connectionCount.decrementAndGet();
             }
             registry.clear();
-            for (TcpConnection c : closed) {
-                Acceptor.closeQuietly(c.socketForOwner());
-            }
-            closed.clear();
+            closed.closeSocketsOffLoop();
         }
     }
 }
