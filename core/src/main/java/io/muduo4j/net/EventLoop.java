@@ -438,7 +438,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
         if (quit) {
             terminate();
-            throw new AgentTerminationException("event loop " + name + " quit");
+            throw new AgentTerminationException("event loop " + name + " quit", true); // expected: not an error
         }
         return iterate(false);
     }
@@ -850,14 +850,24 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     /** Reports an error on the loop thread: logs it and passes it to the handler, if any. */
     void reportError(Throwable t) {
-        LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": uncaught error", t);
+        try {
+            LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": uncaught error", t);
+        } catch (Throwable logFailure) {
+            // Logging itself can fail (out of descriptors, the formatter cannot load its time
+            // zone data): the handler is still told, and the loop must not die of its report.
+            rethrowIfFatal(logFailure);
+        }
         ErrorHandler h = errorHandler;
         if (h != null) {
             try {
                 h.onError(this, t);
             } catch (Throwable t2) {
                 rethrowIfFatal(t2);
-                LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": error handler threw", t2);
+                try {
+                    LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": error handler threw", t2);
+                } catch (Throwable logFailure) {
+                    rethrowIfFatal(logFailure);
+                }
             }
         }
     }
