@@ -1270,7 +1270,11 @@ public final class TcpConnection {
                 channel.disableReading();
             }
         } else if (n < 0) {
-            handlePeerShutdown();
+            try {
+                handlePeerShutdown();
+            } catch (Throwable t) {
+                failed(t); // an OOM taking staged bytes over for the lingering close closes now
+            }
         }
     }
 
