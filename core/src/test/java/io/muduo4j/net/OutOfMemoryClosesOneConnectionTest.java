@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Direct memory exhausted while one connection's input buffer grows: that connection is closed
- * with the {@link OutOfMemoryError} as its close cause, and the loop goes on serving the others (a
- * child JVM with {@code -XX:MaxDirectMemorySize=32m}, see {@link DirectMemoryEchoServerMain}).
+ * Direct memory exhausted while one connection's input buffer or output buffer grows: that
+ * connection is closed with the {@link OutOfMemoryError} as its close cause, the send that could
+ * not be queued is refused, and the loop goes on serving the others (a child JVM with
+ * {@code -XX:MaxDirectMemorySize=32m}, see {@link DirectMemoryEchoServerMain}).
  */
 @Timeout(120)
 class OutOfMemoryClosesOneConnectionTest {
@@ -49,6 +50,16 @@ class OutOfMemoryClosesOneConnectionTest {
                     assertTrue(closedByServer || sent >= 256L << 20, "sent " + sent);
                 }
                 echo(good, "after the hog");
+                try (SocketChannel sink = SocketChannel.open(addr)) {
+                    sink.write(ByteBuffer.wrap(new byte[] {'S'})); // then never reads
+                    String refused = child.readLine(30, "the sink's SINK line");
+                    assertTrue(refused.startsWith("SINK refused after "), refused);
+                    int mib = Integer.parseInt(refused.replaceAll("\\D+", ""));
+                    assertTrue(mib > 0 && mib < 64, "refused after " + mib + " MiB with 32 MiB of direct memory");
+                    String closed = child.readLine(30, "the sink's CLOSED line");
+                    assertTrue(closed.startsWith("CLOSED java.lang.OutOfMemoryError"), closed);
+                }
+                echo(good, "after the sink");
             }
             try (SocketChannel fresh = SocketChannel.open(addr)) {
                 echo(fresh, "a new connection");
