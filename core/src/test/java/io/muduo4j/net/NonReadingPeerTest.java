@@ -102,6 +102,43 @@ class NonReadingPeerTest {
         }
     }
 
+    /** A peer paused by the server's own back-pressure that resets is noticed at once, through the pending output. */
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void aPausedPeerThatResetsIsClosedWithTheResetAsCause(EventLoop.WaitMode mode) throws Exception {
+        AtomicReference<TcpConnection> first = new AtomicReference<>();
+        CompletableFuture<TcpConnection> down = new CompletableFuture<>();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+            EventLoop base = loops.start("paused-reset-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "paused-reset", 1, s -> {
+                s.setMessageCallback((c, b, t) -> c.send(b));
+                s.setConnectionCallback(c -> {
+                    if (c.connected()) {
+                        first.compareAndSet(null, c);
+                    } else {
+                        down.complete(c);
+                    }
+                });
+            });
+            SocketChannel hog = SocketChannel.open(server.listenAddress());
+            hog.configureBlocking(false);
+            TcpTestSupport.awaitAtMost(() -> first.get() == null ? 1 : 0, 0, "the hog's server connection");
+            TcpConnection conn = first.get();
+            ByteBuffer out = ByteBuffer.allocateDirect(64 * 1024);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (onLoop(conn.loop(), conn::isReading)) {
+                hog.write(out.clear());
+                assertTrue(System.nanoTime() < deadline, "the hog was never paused");
+            }
+            assertTrue(conn.queuedBytes() > 0, "output pending while paused");
+            hog.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            hog.close(); // RST
+            TcpConnection closed = get(down, "the down callback after the reset");
+            assertTrue(closed.closeCause() instanceof java.io.IOException, "close cause: " + closed.closeCause());
+            server.close();
+        }
+    }
+
     /**
      * A relay: bytes read on A are sent on B (another I/O loop) and B's upstream is A, so a
      * receiver at B's end that does not read pauses A, the relay holds about B's high-water mark,
