@@ -78,6 +78,18 @@ JMH_ARGS=(-prof gc -foe true -rf json -rff "$OUT/jmh-result.json")
 if [ "$MODE" = ci ]; then
   JMH_ARGS+=(-f 1 -wi 0 -i 1 -r 1s)
 fi
+# JDK_VIRTUAL needs virtual threads (JDK 21+). On an older JVM, unless the caller chose the impls
+# with -p impl=..., run every other impl. A global -p also applies to RoundTrip.onLoop, whose own
+# list leaves the JDK out, so there the JDK runs its documented fallback (round trips on the caller).
+JAVA_SPEC=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+USER_IMPL=0
+for a in "${EXTRA[@]+"${EXTRA[@]}"}"; do
+  case "$a" in impl=*) USER_IMPL=1 ;; esac
+done
+if [ "${JAVA_SPEC%%.*}" -lt 21 ] 2>/dev/null && [ "$USER_IMPL" = 0 ]; then
+  echo "== JDK $JAVA_SPEC has no virtual threads: JDK_VIRTUAL left out of this run"
+  JMH_ARGS+=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,NETTY_NIO,NETTY_EPOLL,NETTY_EPOLL_BUSY,NETTY_IO_URING,JDK)
+fi
 JMH_ARGS+=("${EXTRA[@]+"${EXTRA[@]}"}")
 JMH_CMD=("$JAVA" -jar "$JAR" "${JMH_ARGS[@]}")
 

@@ -6,7 +6,7 @@
 #
 # Usage: jmh/hostile.sh [options]
 #   (default)         EchoServer --impl muduo4j with --threads 1 and with --threads 2
-#   --impl I          an EchoServer implementation (muduo4j, netty-nio, netty-epoll, jdk); repeatable;
+#   --impl I          an EchoServer implementation (muduo4j, netty-nio, netty-epoll, netty-io-uring, jdk, jdk-virtual); repeatable;
 #                     replaces the default muduo4j (jdk runs once: it ignores --threads)
 #   --threads "1 2"   the EchoServer --threads values to run each impl with (default "1 2")
 #   --server-cmd CMD  an outside server command, run as `bash -c "exec CMD"` (so its pid is the

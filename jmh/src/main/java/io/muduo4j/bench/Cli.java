@@ -15,7 +15,8 @@ final class Cli {
 
     /** The implementation a program runs ({@code --impl}). */
     enum Kind {
-        MUDUO4J("muduo4j"), NETTY_NIO("netty-nio"), NETTY_EPOLL("netty-epoll"), JDK("jdk");
+        MUDUO4J("muduo4j"), NETTY_NIO("netty-nio"), NETTY_EPOLL("netty-epoll"), NETTY_IO_URING("netty-io-uring"),
+        JDK("jdk"), JDK_VIRTUAL("jdk-virtual");
 
         final String label;
 
@@ -31,8 +32,12 @@ final class Cli {
                     return new NettyPeer(NettyPeer.Transport.NIO);
                 case NETTY_EPOLL:
                     return new NettyPeer(NettyPeer.Transport.EPOLL);
+                case NETTY_IO_URING:
+                    return new NettyPeer(NettyPeer.Transport.IO_URING);
                 case JDK:
-                    return new JdkPeer();
+                    return new JdkPeer(false);
+                case JDK_VIRTUAL:
+                    return new JdkPeer(true);
                 default:
                     throw new AssertionError(this);
             }
@@ -52,14 +57,14 @@ final class Cli {
                     return k;
                 }
             }
-            throw new CommandLine.TypeConversionException("'" + value + "' is not one of muduo4j, netty-nio, netty-epoll, jdk");
+            throw new CommandLine.TypeConversionException("'" + value + "' is not one of muduo4j, netty-nio, netty-epoll, netty-io-uring, jdk, jdk-virtual");
         }
     }
 
     static final class KindCandidates implements Iterable<String> {
         @Override
         public Iterator<String> iterator() {
-            return List.of("muduo4j", "netty-nio", "netty-epoll", "jdk").iterator();
+            return List.of("muduo4j", "netty-nio", "netty-epoll", "netty-io-uring", "jdk", "jdk-virtual").iterator();
         }
     }
 

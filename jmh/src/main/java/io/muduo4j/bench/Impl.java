@@ -3,31 +3,58 @@ package io.muduo4j.bench;
 /**
  * The implementations every benchmark compares, used as a JMH {@code @Param} ("impl").
  *
- * <p>On a 2-core machine a spinning loop on both ends plus the spinning JMH thread would need three
- * cores. So where the JMH thread spins while it waits (connect, caller-thread round trip)
- * {@link #MUDUO_SPINNING} runs the server and the client on <em>one</em> spinning loop, the way a
- * latency-sensitive user with one spare core would deploy it (and as Netty's own epoll channel
- * benchmark does); where the JMH thread parks (on-loop round trip, ping-pong) the client loop spins
- * and the server loop blocks. {@code -Dmuduo4j.bench.spinLayout=split} keeps client and server
- * apart everywhere; {@code muduo4j.bench.idle=busy|noop|yield|backoff} picks the idle strategy.
- * {@link #MUDUO_BLOCKING} is the like-for-like comparison with the other implementations' layout.
- * See {@code jmh/README.md}.
+ * <p>Every implementation runs in the same topology: the echo server on its own loop (thread), the
+ * client on another loop (thread) of its own, and the JMH thread apart from both. Nothing shares a
+ * loop between client and server. The JDK peers have no loop: each connection has its own thread on
+ * the server side, and the client side runs on the JMH thread (round trip, connect) or on one thread
+ * per session (ping-pong).
+ *
+ * <p>Comparisons are made between configurations of the same kind (see {@code jmh/targets.txt}):
+ * <ul>
+ *   <li>{@link #MUDUO_BLOCKING}, whose loops block in the kernel when idle, against
+ *       {@link #NETTY_NIO}, {@link #NETTY_EPOLL}, {@link #NETTY_IO_URING}, {@link #JDK} and
+ *       {@link #JDK_VIRTUAL};</li>
+ *   <li>{@link #MUDUO_SPINNING}, whose client loop busy-polls (the server loop blocks), against
+ *       {@link #NETTY_EPOLL_BUSY}, whose client loop busy-polls the same way (its server loop
+ *       blocks).</li>
+ * </ul>
+ * On a 2-core machine the spinning client loop and a spinning JMH thread (connect, caller-thread
+ * round trip) compete with the server loop for the cores; that holds for both spinning
+ * implementations alike.
+ *
+ * <p>{@code -Dmuduo4j.bench.spinLayout=shared} is an explicit opt-in, used by no target and not
+ * like-for-like with any peer: {@link #MUDUO_SPINNING} then runs server and client on one shared
+ * spinning loop where the JMH thread spins. {@code -Dmuduo4j.bench.idle=busy|noop|yield|backoff}
+ * picks the idle strategy of spinning muduo4j loops. See {@code jmh/README.md}.
  */
 public enum Impl {
     /** muduo4j, server and client loops in blocking mode. */
     MUDUO_BLOCKING,
-    /** muduo4j, spinning loops (Agrona idle strategy); see the class comment for the layout. */
+    /** muduo4j, spinning client loop (Agrona idle strategy), blocking server loop. */
     MUDUO_SPINNING,
     /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + {@code NioIoHandler}. */
     NETTY_NIO,
     /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + native {@code EpollIoHandler}. */
     NETTY_EPOLL,
-    /** Plain JDK blocking {@code SocketChannel}, one thread per connection. */
-    JDK;
+    /**
+     * Netty 4.2 native epoll whose client loop busy-polls: a select strategy that never blocks
+     * (a non-blocking {@code epoll_wait} on every pass); the server loop blocks as in {@link #NETTY_EPOLL}.
+     */
+    NETTY_EPOLL_BUSY,
+    /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + native {@code IoUringIoHandler}. */
+    NETTY_IO_URING,
+    /** Plain JDK blocking {@code SocketChannel}, one platform thread per connection. */
+    JDK,
+    /**
+     * Plain JDK blocking {@code SocketChannel}, one virtual thread per connection. JDK 21 and later
+     * only: on an older JVM {@link #newPeer} throws {@link UnsupportedOperationException}, and
+     * {@code jmh/bench.sh} leaves it out of the run.
+     */
+    JDK_VIRTUAL;
 
     /**
      * A fresh peer for the in-process benchmarks. {@code callerSpins}: the JMH thread spins while it
-     * waits (connect, caller-thread round trip), which is when {@code spinLayout=shared} applies.
+     * waits (connect, caller-thread round trip); only the opt-in {@code spinLayout=shared} looks at it.
      */
     Peer newPeer(boolean callerSpins) {
         switch (this) {
@@ -39,8 +66,14 @@ public enum Impl {
                 return new NettyPeer(NettyPeer.Transport.NIO);
             case NETTY_EPOLL:
                 return new NettyPeer(NettyPeer.Transport.EPOLL);
+            case NETTY_EPOLL_BUSY:
+                return new NettyPeer(NettyPeer.Transport.EPOLL_BUSY);
+            case NETTY_IO_URING:
+                return new NettyPeer(NettyPeer.Transport.IO_URING);
             case JDK:
-                return new JdkPeer();
+                return new JdkPeer(false);
+            case JDK_VIRTUAL:
+                return new JdkPeer(true);
             default:
                 throw new AssertionError(this);
         }

@@ -9,6 +9,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,15 +19,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The floor a reactor has to approach: plain JDK blocking {@link SocketChannel}s, one thread per
- * connection (server threads come from a cached pool so a connect benchmark measures sockets, not
- * {@code Thread.start}). Direct buffers, so the JDK does not copy through its temporary buffer cache.
+ * connection. Direct buffers, so the JDK does not copy through its temporary buffer cache.
+ * <ul>
+ *   <li>Platform threads ({@code virtual == false}): the server's connection threads come from a
+ *       cached pool, so a connect benchmark measures sockets, not {@code Thread.start}; each keeps
+ *       its 64 KiB buffer in a thread-local.</li>
+ *   <li>Virtual threads ({@code virtual == true}, JDK 21+): a new virtual thread per server
+ *       connection and per ping-pong session, as virtual threads are meant to be used (never
+ *       pooled); the 64 KiB buffers are recycled through a queue. The accept loop stays on one
+ *       platform thread. Reached by reflection ({@code Thread.ofVirtual()},
+ *       {@code Executors.newThreadPerTaskExecutor}) so this compiles with {@code --release 17}.</li>
+ * </ul>
+ * The client side of the connect and caller-thread round-trip benchmarks is the JMH thread itself
+ * in both cases.
  */
 final class JdkPeer implements Peer {
     private static final int MAX_BLOCK = 1 << 20;
 
+    private final boolean virtual;
+
+    /** @param virtual one virtual thread per connection; requires JDK 21+ ({@link #virtualThreadsAvailable()}) */
+    JdkPeer(boolean virtual) {
+        if (virtual && !virtualThreadsAvailable()) {
+            throw new UnsupportedOperationException("virtual threads need JDK 21+, this is "
+                    + System.getProperty("java.version"));
+        }
+        this.virtual = virtual;
+    }
+
     @Override
     public String name() {
-        return "jdk";
+        return virtual ? "jdk-virtual" : "jdk";
     }
 
     static ThreadFactory daemonThreads(String prefix) {
@@ -36,6 +59,38 @@ final class JdkPeer implements Peer {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** Whether {@code Thread.ofVirtual()} exists (JDK 21+). */
+    static boolean virtualThreadsAvailable() {
+        try {
+            Thread.class.getMethod("ofVirtual");
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    /** {@code Thread.ofVirtual().name(prefix + "-", 1).factory()}, by reflection. */
+    static ThreadFactory virtualThreads(String prefix) {
+        try {
+            Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+            Class<?> ofVirtual = Class.forName("java.lang.Thread$Builder$OfVirtual");
+            builder = ofVirtual.getMethod("name", String.class, long.class).invoke(builder, prefix + "-", 1L);
+            return (ThreadFactory) ofVirtual.getMethod("factory").invoke(builder);
+        } catch (ReflectiveOperationException e) {
+            throw new UnsupportedOperationException("virtual threads need JDK 21+", e);
+        }
+    }
+
+    /** {@code Executors.newThreadPerTaskExecutor(factory)}, by reflection (JDK 21+). */
+    static ExecutorService threadPerTask(ThreadFactory factory) {
+        try {
+            return (ExecutorService) Executors.class.getMethod("newThreadPerTaskExecutor", ThreadFactory.class)
+                    .invoke(null, factory);
+        } catch (ReflectiveOperationException e) {
+            throw new UnsupportedOperationException("virtual threads need JDK 21+", e);
+        }
     }
 
     static SocketChannel open(InetSocketAddress server) throws IOException {
@@ -66,17 +121,23 @@ final class JdkPeer implements Peer {
         private static final ThreadLocal<ByteBuffer> BUFFER =
                 ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
         private final ServerSocketChannel listener;
-        private final ExecutorService workers = Executors.newCachedThreadPool(daemonThreads("jdk-echo"));
+        private final boolean virtual;
+        private final ExecutorService workers;
+        private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
         private final Thread acceptor;
         private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
         private final InetSocketAddress address;
 
-        EchoServerImpl(InetSocketAddress bind) throws IOException {
+        EchoServerImpl(InetSocketAddress bind, boolean virtual) throws IOException {
+            this.virtual = virtual;
+            workers = virtual ? threadPerTask(virtualThreads("jdk-virtual-echo"))
+                    : Executors.newCachedThreadPool(daemonThreads("jdk-echo"));
             listener = ServerSocketChannel.open();
             try {
                 listener.bind(bind, 1024);
             } catch (IOException e) {
                 listener.close();
+                workers.shutdownNow();
                 throw e;
             }
             address = (InetSocketAddress) listener.getLocalAddress();
@@ -105,7 +166,10 @@ final class JdkPeer implements Peer {
         }
 
         private void echo(SocketChannel ch) {
-            ByteBuffer buf = BUFFER.get();
+            ByteBuffer buf = virtual ? buffers.poll() : BUFFER.get();
+            if (buf == null) {
+                buf = ByteBuffer.allocateDirect(64 * 1024);
+            }
             try {
                 buf.clear();
                 while (ch.read(buf) >= 0) {
@@ -120,6 +184,9 @@ final class JdkPeer implements Peer {
             } finally {
                 open.remove(ch);
                 closeQuietly(ch);
+                if (virtual) {
+                    buffers.offer(buf);
+                }
             }
         }
 
@@ -146,7 +213,7 @@ final class JdkPeer implements Peer {
 
     @Override
     public Server startServer(InetSocketAddress bind, int ioThreads) throws IOException {
-        return new EchoServerImpl(bind);
+        return new EchoServerImpl(bind, virtual);
     }
 
     // ------------------------------------------------------------------ connect
@@ -238,7 +305,8 @@ final class JdkPeer implements Peer {
         private final SocketChannel[] channels;
         private final Thread[] threads;
 
-        PingPongImpl(InetSocketAddress server, int connections, int blockSize, boolean recordRtt) throws IOException {
+        PingPongImpl(InetSocketAddress server, int connections, int blockSize, boolean recordRtt, boolean virtual)
+                throws IOException {
             super(connections, blockSize, recordRtt);
             if (blockSize > MAX_BLOCK) {
                 throw new IllegalArgumentException("block size over " + MAX_BLOCK);
@@ -246,6 +314,7 @@ final class JdkPeer implements Peer {
             channels = new SocketChannel[connections];
             threads = new Thread[connections];
             CountDownLatch up = new CountDownLatch(connections);
+            ThreadFactory factory = virtual ? virtualThreads("jdk-virtual-pingpong") : null;
             try {
                 for (int i = 0; i < connections; i++) {
                     channels[i] = open(server);
@@ -253,8 +322,13 @@ final class JdkPeer implements Peer {
                 for (int i = 0; i < connections; i++) {
                     SocketChannel ch = channels[i];
                     PingPongSession s = sessions[i];
-                    threads[i] = new Thread(() -> run(ch, s, up), "jdk-pingpong-" + i);
-                    threads[i].setDaemon(true);
+                    Runnable session = () -> run(ch, s, up);
+                    if (factory != null) {
+                        threads[i] = factory.newThread(session);
+                    } else {
+                        threads[i] = new Thread(session, "jdk-pingpong-" + i);
+                        threads[i].setDaemon(true);
+                    }
                     threads[i].start();
                 }
                 if (!up.await(10, TimeUnit.SECONDS)) {
@@ -317,6 +391,6 @@ final class JdkPeer implements Peer {
     @Override
     public PingPong pingPong(InetSocketAddress server, int connections, int blockSize, int threads, boolean recordRtt)
             throws IOException {
-        return new PingPongImpl(server, connections, blockSize, recordRtt);
+        return new PingPongImpl(server, connections, blockSize, recordRtt, virtual);
     }
 }

@@ -12,6 +12,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategy;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -21,6 +23,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,42 +36,109 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Netty 4.2 with the NIO ({@link NioIoHandler}) or native epoll ({@link EpollIoHandler}) transport,
- * used the way its documentation and examples do: {@code MultiThreadIoEventLoopGroup}, the default
- * (adaptive, pooled) allocator, {@code ctx.write} + {@code flush} on read-complete for the echo,
- * {@code voidPromise()} writes on the hot paths.
+ * Netty 4.2 with the NIO ({@link NioIoHandler}), native epoll ({@link EpollIoHandler}) or native
+ * io_uring ({@link IoUringIoHandler}) transport, used the way its documentation and examples do:
+ * {@code MultiThreadIoEventLoopGroup}, the default (adaptive, pooled) allocator, {@code ctx.write} +
+ * {@code flush} on read-complete for the echo, {@code voidPromise()} writes on the hot paths.
+ *
+ * <p>{@link Transport#EPOLL_BUSY} is epoll whose <em>client</em> loops busy-poll, the like-for-like
+ * partner of muduo4j's spinning client loop; its server loop blocks, as muduo4j's does.
  */
 final class NettyPeer implements Peer {
-    enum Transport { NIO, EPOLL }
+    enum Transport { NIO, EPOLL, EPOLL_BUSY, IO_URING }
+
+    /**
+     * A select strategy that never blocks: every pass of the loop does a non-blocking
+     * {@code epoll_wait} (the supplier), handles what is ready, runs the pending tasks, and polls
+     * again. Netty's {@link SelectStrategy#BUSY_WAIT} is not used: in 4.2 {@code EpollIoHandler}
+     * then loops inside the native {@code epollBusyWait} until an I/O event arrives and never looks
+     * at its task queue, and its {@code wakeup()} writes the eventfd only after a blocking wait, so a
+     * write submitted from the JMH thread (caller-thread round trip, connect) would not run until
+     * some unrelated I/O event.
+     */
+    static final SelectStrategyFactory BUSY_POLL = () -> (selectNow, hasTasks) -> selectNow.get();
 
     private final Transport transport;
 
     NettyPeer(Transport transport) {
         this.transport = transport;
-        if (transport == Transport.EPOLL) {
+        if (transport == Transport.EPOLL || transport == Transport.EPOLL_BUSY) {
             Epoll.ensureAvailability();
+        } else if (transport == Transport.IO_URING && !IoUring.isAvailable()) {
+            throw new UnsupportedOperationException("Netty io_uring is not available here: "
+                    + IoUring.unavailabilityCause(), IoUring.unavailabilityCause());
         }
+    }
+
+    /** Whether the io_uring transport can run on this kernel/JVM; {@link #ioUringUnavailability()} says why not. */
+    static boolean ioUringAvailable() {
+        return IoUring.isAvailable();
+    }
+
+    static Throwable ioUringUnavailability() {
+        return IoUring.unavailabilityCause();
     }
 
     @Override
     public String name() {
-        return transport == Transport.NIO ? "netty-nio" : "netty-epoll";
+        switch (transport) {
+            case NIO:
+                return "netty-nio";
+            case EPOLL:
+                return "netty-epoll";
+            case EPOLL_BUSY:
+                return "netty-epoll-busy";
+            case IO_URING:
+                return "netty-io-uring";
+            default:
+                throw new AssertionError(transport);
+        }
     }
 
-    private IoHandlerFactory factory() {
-        return transport == Transport.NIO ? NioIoHandler.newFactory() : EpollIoHandler.newFactory();
+    /** @param client a client-side group: only there does EPOLL_BUSY busy-poll */
+    private IoHandlerFactory factory(boolean client) {
+        switch (transport) {
+            case NIO:
+                return NioIoHandler.newFactory();
+            case EPOLL:
+                return EpollIoHandler.newFactory();
+            case EPOLL_BUSY:
+                return client ? EpollIoHandler.newFactory(0, BUSY_POLL) : EpollIoHandler.newFactory();
+            case IO_URING:
+                return IoUringIoHandler.newFactory();
+            default:
+                throw new AssertionError(transport);
+        }
     }
 
     private Class<? extends SocketChannel> channelClass() {
-        return transport == Transport.NIO ? NioSocketChannel.class : EpollSocketChannel.class;
+        switch (transport) {
+            case NIO:
+                return NioSocketChannel.class;
+            case IO_URING:
+                return IoUringSocketChannel.class;
+            default:
+                return EpollSocketChannel.class;
+        }
     }
 
     private Class<? extends ServerChannel> serverChannelClass() {
-        return transport == Transport.NIO ? NioServerSocketChannel.class : EpollServerSocketChannel.class;
+        switch (transport) {
+            case NIO:
+                return NioServerSocketChannel.class;
+            case IO_URING:
+                return IoUringServerSocketChannel.class;
+            default:
+                return EpollServerSocketChannel.class;
+        }
     }
 
     private EventLoopGroup group(int threads, String name) {
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory());
+        return group(threads, name, true);
+    }
+
+    private EventLoopGroup group(int threads, String name, boolean client) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory(client));
     }
 
     private Bootstrap clientBootstrap(EventLoopGroup group, ChannelHandler handler) {
@@ -111,8 +184,8 @@ final class NettyPeer implements Peer {
 
     @Override
     public Server startServer(InetSocketAddress bind, int ioThreads) throws IOException {
-        EventLoopGroup boss = group(1, name() + "-server");
-        EventLoopGroup workers = ioThreads > 1 ? group(ioThreads, name() + "-server-io") : boss;
+        EventLoopGroup boss = group(1, name() + "-server", false);
+        EventLoopGroup workers = ioThreads > 1 ? group(ioThreads, name() + "-server-io", false) : boss;
         Channel ch;
         try {
             ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(serverChannelClass())

@@ -43,7 +43,7 @@ public class PingPongBenchmark {
     static final long SAMPLE_MILLIS = 10;
     private static final double MIB = 1024.0 * 1024.0;
 
-    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "JDK"})
+    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING", "JDK", "JDK_VIRTUAL"})
     public Impl impl;
 
     @Param({"1", "10", "100"})

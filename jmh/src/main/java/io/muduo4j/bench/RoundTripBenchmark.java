@@ -23,15 +23,35 @@ import org.openjdk.jmh.annotations.Warmup;
  * Round-trip latency over one connection to the same implementation's in-process echo server:
  * 16 B, 256 B and 4 KiB messages, one in flight.
  * <ul>
- *   <li>{@link #callerThread}: the JMH thread sends and spins (with {@code Thread.onSpinWait}) on a
- *       volatile counter until the echo has arrived: the cross-thread hop into the client loop is
- *       included, which is what an application thread embedding the library sees. For the JDK the
- *       JMH thread owns the blocking socket and simply writes and reads.</li>
+ *   <li>{@link #callerThread}: the JMH thread sends one message and waits for the whole echo. The
+ *       path timed is not the same for every implementation, because each does a send from a
+ *       foreign thread its own way:
+ *       <ul>
+ *         <li>muduo4j ({@link Impl#MUDUO_BLOCKING}, {@link Impl#MUDUO_SPINNING}):
+ *             {@code TcpConnection.send} from the JMH thread writes the socket itself when the
+ *             connection's output is empty (it is, one message in flight), so there is <em>no</em>
+ *             hop into the client loop on the way out. The client loop reads the echo and bumps a
+ *             volatile counter, on which the JMH thread spins ({@code Thread.onSpinWait}). Timed:
+ *             {@code write(2)} on the JMH thread, the server loop's echo, the client loop's wake-up
+ *             (blocking: out of {@code epoll_wait}; spinning: its next poll) and read, and the
+ *             counter's visibility to the JMH thread.</li>
+ *         <li>Netty (all transports): {@code channel.writeAndFlush} from the JMH thread queues a
+ *             task on the client event loop and wakes it (an eventfd write, unless the loop
+ *             busy-polls, {@link Impl#NETTY_EPOLL_BUSY}); the loop thread then writes the socket
+ *             (io_uring: submits the send). The echo comes back as for muduo4j: read on the client
+ *             loop, a volatile counter the JMH thread spins on. Timed: the hop into the client loop
+ *             and back, plus the same socket work.</li>
+ *         <li>JDK ({@link Impl#JDK}, {@link Impl#JDK_VIRTUAL}): the JMH thread owns the blocking
+ *             socket and simply writes and then reads it (blocking in {@code read(2)}); there is no
+ *             client loop and no cross-thread hand-over on the client side. The two differ only in
+ *             the server's connection thread (platform or virtual).</li>
+ *       </ul></li>
  *   <li>{@link #onLoop}: the client loop sends the next message from its read callback; the JMH
  *       thread hands a batch of {@value #BATCH} round trips to the loop and parks until the loop
  *       reports it done (parking, not spinning, leaves the second core to the two loops). The hop
- *       and the final wake-up are amortised over the batch. Not for {@link Impl#JDK}, which has no
- *       loop: its parameter list leaves it out, so the run never fails on it.</li>
+ *       and the final wake-up are amortised over the batch. Not for {@link Impl#JDK} and
+ *       {@link Impl#JDK_VIRTUAL}, which have no loop: the parameter list leaves them out, so the
+ *       run never fails on them.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.SampleTime)
@@ -66,7 +86,7 @@ public class RoundTripBenchmark {
 
     @State(Scope.Benchmark)
     public static class CallerThread extends Base {
-        @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "JDK"})
+        @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING", "JDK", "JDK_VIRTUAL"})
         public Impl impl;
 
         @Param({"16", "256", "4096"})
@@ -85,7 +105,7 @@ public class RoundTripBenchmark {
 
     @State(Scope.Benchmark)
     public static class OnLoop extends Base {
-        @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL"})
+        @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING"})
         public Impl impl;
 
         @Param({"16", "256", "4096"})

@@ -26,9 +26,10 @@ import org.jfree.data.category.DefaultCategoryDataset;
 final class Charts {
     private static final int WIDTH = 1400;
     private static final int PANEL_HEIGHT = 460;
+    /** One colour per entry of {@link Report#IMPLS}, in that order. */
     private static final Color[] COLORS = {
-        new Color(0x1f77b4), new Color(0xaec7e8), new Color(0xff7f0e), new Color(0xd62728), new Color(0x7f7f7f),
-        new Color(0x2ca02c), new Color(0x9467bd)
+        new Color(0x1f77b4), new Color(0xaec7e8), new Color(0xff7f0e), new Color(0xd62728), new Color(0x8c564b),
+        new Color(0xff9896), new Color(0x7f7f7f), new Color(0xc7c7c7), new Color(0x2ca02c), new Color(0x9467bd)
     };
 
     private Charts() {

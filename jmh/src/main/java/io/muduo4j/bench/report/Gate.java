@@ -19,14 +19,14 @@ import java.util.regex.Pattern;
  *   SELECTOR  IMPL_A/IMPL_B  OP  THRESHOLD
  *   RoundTrip.callerThread                muduo_blocking/netty_nio &lt;= 0.7
  *   Connect.connect:avgt                  muduo_blocking/jdk       &lt;= 1.5
- *   PingPong.pingpong[connections=10]     muduo_best/netty_nio     &gt;= 1.2
+ *   PingPong.pingpong[connections=10]     muduo_blocking/netty_nio &gt;= 1.2
  * </pre>
  * SELECTOR is {@code Class.method} (class without the {@code Benchmark} suffix), optionally
  * {@code :mode} (avgt, sample, thrpt, ss; default: avgt, then sample, then thrpt, then ss, whichever
  * the run has) and {@code [param=value,...]} to restrict the parameter cases. The ratio is of the
  * headline figure (time per op, or MiB/s for ping-pong), computed for every matching case; OP is
- * one of {@code <= < >= >}. {@code muduo_best} stands for the better of muduo_blocking and
- * muduo_spinning in each case. A rule fails when any case violates it or when the run has no data
+ * one of {@code <= < >= >}. IMPL_A and IMPL_B are implementation labels as measured; there is
+ * no "best of" pseudo-implementation. A rule fails when any case violates it or when the run has no data
  * for it.
  */
 final class Gate {
@@ -144,16 +144,6 @@ final class Gate {
     }
 
     private static Double value(Map<String, Result> byImpl, String impl) {
-        if (impl.equals("muduo_best")) {
-            Result x = byImpl.get("muduo_blocking");
-            Result y = byImpl.get("muduo_spinning");
-            if (x == null || y == null) {
-                Result one = x != null ? x : y;
-                return one == null ? null : one.headline();
-            }
-            boolean higher = x.higherIsBetter();
-            return higher ? Math.max(x.headline(), y.headline()) : Math.min(x.headline(), y.headline());
-        }
         Result r = byImpl.get(impl);
         return r == null ? null : r.headline();
     }

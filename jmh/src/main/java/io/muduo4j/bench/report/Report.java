@@ -27,9 +27,20 @@ import picocli.CommandLine.Option;
         description = "Summarises a JMH JSON result: writes README.md and chart.png, prints the tables, "
                 + "and exits 3 if a --gate rule is violated.")
 public final class Report implements Callable<Integer> {
-    static final List<String> IMPLS = List.of("muduo_blocking", "muduo_spinning", "netty_nio", "netty_epoll", "jdk");
-    static final List<String> MUDUO = List.of("muduo_blocking", "muduo_spinning");
-    static final List<String> PEERS = List.of("netty_nio", "netty_epoll", "jdk");
+    static final List<String> IMPLS = List.of("muduo_blocking", "muduo_spinning", "netty_nio", "netty_epoll",
+            "netty_io_uring", "netty_epoll_busy", "jdk", "jdk_virtual");
+    /**
+     * The like-for-like ratios: each muduo4j mode against the peers of the same kind. Blocking
+     * muduo4j against the peers whose loops block (or whose threads block in the kernel); spinning
+     * muduo4j against Netty epoll whose client loop busy-polls too.
+     */
+    static final List<String[]> PAIRS = List.of(
+            new String[] {"muduo_blocking", "netty_nio"},
+            new String[] {"muduo_blocking", "netty_epoll"},
+            new String[] {"muduo_blocking", "netty_io_uring"},
+            new String[] {"muduo_blocking", "jdk"},
+            new String[] {"muduo_blocking", "jdk_virtual"},
+            new String[] {"muduo_spinning", "netty_epoll_busy"});
     static final List<String> BENCH_ORDER = List.of("Connect.connect", "RoundTrip.callerThread", "RoundTrip.onLoop",
             "PingPong.pingpong");
 
@@ -92,7 +103,9 @@ public final class Report implements Callable<Integer> {
                 .append("in-process echo server on 127.0.0.1. `sample` rows show the mean and (p50 / p99 / p99.9).\n")
                 .append("- Ratios are muduo4j / peer of the headline figure: for times (us/op) **below 1 means muduo4j ")
                 .append("is faster**; for ping-pong throughput (MiB/s, bytes read / s / 2^20 as muduo computes it) ")
-                .append("**above 1 means muduo4j is faster**. `mb` = muduo_blocking, `ms` = muduo_spinning.\n")
+                .append("**above 1 means muduo4j is faster**. `mb` = muduo_blocking, `ms` = muduo_spinning. "
+                        + "Each muduo4j mode is only divided by the peers of the same kind: blocking by NIO, epoll, io_uring, "
+                        + "JDK and JDK virtual threads; spinning by epoll with a busy-polling client loop.\n")
                 .append("- Allocation is JMH `-prof gc` `gc.alloc.rate.norm` over all threads of the fork (client, ")
                 .append("server, JMH): bytes per operation; for ping-pong bytes per block echoed.\n\n")
                 .append("![chart](chart.png)\n\n");
@@ -236,11 +249,9 @@ public final class Report implements Callable<Integer> {
         md.append('\n');
         // ratios
         List<String[]> pairs = new ArrayList<>();
-        for (String m : MUDUO) {
-            for (String p : PEERS) {
-                if (impls.contains(m) && impls.contains(p)) {
-                    pairs.add(new String[] {m, p});
-                }
+        for (String[] pair : PAIRS) {
+            if (impls.contains(pair[0]) && impls.contains(pair[1])) {
+                pairs.add(pair);
             }
         }
         if (!pairs.isEmpty()) {
