@@ -62,6 +62,10 @@ class WaterMarkTest {
                     highWater.complete(queued);
                 }, HIGH);
                 s.setLowWaterMarkCallback(c -> events.add(new Event('L', c.queuedBytes())), LOW);
+                // The high-water callback is posted: a sender on another thread may run past the
+                // default 4 MiB limit before it sees the callback on a loaded machine. The bound
+                // of this test is BOUND, so the limit sits above it.
+                s.setOutputLimit(BOUND + CHUNK, null);
                 s.setWriteCompleteCallback(c -> {
                     events.add(new Event('W', c.queuedBytes()));
                     if (highWater.isDone()) {
