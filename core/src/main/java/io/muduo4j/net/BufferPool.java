@@ -2,19 +2,40 @@ package io.muduo4j.net;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
 /**
  * Per-loop recycling of connection buffers and the 64 KiB read scratch, so a connection's setup
- * and teardown allocate no direct memory once the pool is warm. Loop thread only.
+ * and teardown allocate no direct memory once the pool is warm. Loop thread only, except
+ * {@link #takeSpare()}: a connection made on another thread ({@link TcpClient#connectNow()}) needs
+ * its staging buffer before the loop has seen it, so the loop keeps a few spares in a concurrent
+ * queue and tops them up when it registers such a connection.
  */
 final class BufferPool {
+    /** Spares kept for connections made on other threads: enough for a burst of connects between two loop turns. */
+    static final int SPARES = 16;
+
     static final int SCRATCH_SIZE = 64 * 1024;
     /** Buffers grown past this are dropped on release instead of pinning their memory in the pool. */
     static final int MAX_POOLED_CAPACITY = 64 * 1024 + Buffer.CHEAP_PREPEND;
     static final int MAX_POOLED = 4096;
 
     private final ArrayDeque<Buffer> free = new ArrayDeque<>(64);
+    private final ManyToManyConcurrentArrayQueue<Buffer> spares = new ManyToManyConcurrentArrayQueue<>(SPARES);
     private ByteBuffer scratch;
+
+    /** A buffer for a connection made on another thread: a spare, or a new one when none is left. Any thread. */
+    Buffer takeSpare() {
+        Buffer b = spares.poll();
+        return b != null ? b : new Buffer();
+    }
+
+    /** Replaces the spare a connection made on another thread took. Loop thread. */
+    void refillSpares() {
+        if (spares.size() < SPARES) {
+            spares.offer(acquire());
+        }
+    }
 
     Buffer acquire() {
         Buffer b = free.pollLast();

@@ -1,8 +1,13 @@
 package io.muduo4j.net;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 import java.net.SocketException;
@@ -12,6 +17,7 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Non-blocking connect with retry, for {@link TcpClient}. muduo's {@code Connector}, with its holes
@@ -91,6 +97,10 @@ final class Connector {
             throw new IllegalArgumentException("timeout must be >= 0");
         }
         this.connectTimeoutMs = ms;
+    }
+
+    long connectTimeoutMs() {
+        return connectTimeoutMs;
     }
 
     /** Each delay is multiplied by a random factor in [1 - fraction, 1]. */
@@ -190,7 +200,7 @@ final class Connector {
         attempt++;
         SocketChannel s;
         try {
-            s = SocketChannel.open();
+            s = open(serverAddress);
         } catch (IOException e) {
             retry(e); // descriptors exhausted, most likely: transient
             return;
@@ -381,6 +391,67 @@ final class Connector {
         }
         if (s != null) {
             Acceptor.closeQuietly(s);
+        }
+    }
+
+    /**
+     * A socket of the address's own family: {@code SocketChannel.open()} makes a dual-stack IPv6
+     * socket, which costs an {@code IPV6_V6ONLY} system call per connect and maps every IPv4
+     * address. An unresolved address gets the default socket (its connect then fails).
+     */
+    static SocketChannel open(InetSocketAddress address) throws IOException {
+        InetAddress a = address.getAddress();
+        if (a instanceof Inet4Address) {
+            return SocketChannel.open(StandardProtocolFamily.INET);
+        }
+        if (a instanceof Inet6Address) {
+            return SocketChannel.open(StandardProtocolFamily.INET6);
+        }
+        return SocketChannel.open();
+    }
+
+    /** The longest a {@link #connectOnCaller} wait parks between two checks. */
+    static final long MAX_CONNECT_PARK_NANOS = 1_000_000;
+
+    /**
+     * Connects {@code address} on the calling thread and returns the connected, non-blocking socket;
+     * on failure the socket is closed and the error thrown. The connect is non-blocking: on
+     * loopback the handshake is over when {@code connect} returns, and one {@code finishConnect}
+     * sees it. Otherwise the thread checks again after parking 20 µs, doubling up to 1 ms (no
+     * selector of its own, nothing allocated), until {@code timeoutMs} (0: none) or an interrupt
+     * ({@link InterruptedIOException}, with the interrupt status kept). A self-connect (no
+     * listener on a local ephemeral port) is a {@link ConnectException}.
+     */
+    static SocketChannel connectOnCaller(InetSocketAddress address, long timeoutMs) throws IOException {
+        SocketChannel s = open(address);
+        boolean ok = false;
+        try {
+            s.configureBlocking(false);
+            if (!s.connect(address) && !s.finishConnect()) {
+                long deadline = timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
+                long park = 20_000;
+                do {
+                    if (Thread.interrupted()) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("connect to " + address + " interrupted");
+                    }
+                    long left = timeoutMs > 0 ? deadline - System.nanoTime() : park;
+                    if (left <= 0) {
+                        throw new SocketTimeoutException("connect to " + address + " timed out after " + timeoutMs + " ms");
+                    }
+                    LockSupport.parkNanos(Math.min(park, left));
+                    park = Math.min(park * 2, MAX_CONNECT_PARK_NANOS);
+                } while (!s.finishConnect());
+            }
+            if (s.getLocalAddress().equals(s.getRemoteAddress())) {
+                throw new ConnectException("self-connect to " + address + " (no listener on that ephemeral port)");
+            }
+            ok = true;
+            return s;
+        } finally {
+            if (!ok) {
+                Acceptor.closeQuietly(s);
+            }
         }
     }
 

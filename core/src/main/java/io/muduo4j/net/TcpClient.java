@@ -1,6 +1,8 @@
 package io.muduo4j.net;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
@@ -23,12 +25,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * something else: whether to reconnect after an <em>established</em> connection closes. After a
  * connection closed without retry, {@link #connect()} connects anew with the same client.
  *
+ * <p>Two ways to connect. {@link #connect()} starts connecting on the loop and returns at once;
+ * the connection shows up in the connection callback, and failed attempts are retried.
+ * {@link #connectNow()} connects on the calling thread and returns the established connection,
+ * which that thread may use at once (its {@code send} writes to the socket directly); the loop
+ * registers it for reading with one queued task and at most one wake-up, and then calls the up
+ * callback. It is the one for a connection pool or a thread that needs a connection before it goes
+ * on, and it is as cheap as a blocking JDK connect.
+ *
  * <p>{@link #close()} ends the client in any state (connecting, connected, waiting to retry): it
  * is idempotent and asynchronous, and its future completes once no socket of the client is open
  * and no timer of it is pending. A closed client cannot connect again.
  */
 public final class TcpClient {
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
+    private static final VarHandle CONNECTION;
+
+    static {
+        try {
+            CONNECTION = MethodHandles.lookup().findVarHandle(TcpClient.class, "connection", TcpConnection.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final EventLoop loop;
     private final String name;
@@ -222,7 +241,8 @@ public final class TcpClient {
     }
 
     /**
-     * An attempt not completed in this time is closed and retried; 0 disables (default 30 s).
+     * An attempt not completed in this time is closed and retried, and a {@link #connectNow()} fails;
+     * 0 disables (default 30 s).
      *
      * @param ms the connect timeout in milliseconds
      */
@@ -273,6 +293,75 @@ public final class TcpClient {
      */
     public TcpConnection connection() {
         return connection;
+    }
+
+    /**
+     * Connects on the calling thread and returns the established connection: the caller may
+     * {@code send} on it at once. One attempt, no retry: a refused, unreachable or timed-out connect
+     * (the connect timeout, see {@link #setConnectTimeoutMs}) throws, with nothing left open, and
+     * the {@link ConnectFailedCallback} is not called. The connection is the client's
+     * {@link #connection()} until it closes; it is not reconnected when it closes. Its callbacks
+     * run on the loop as for {@link #connect()}: the up callback once the loop has registered it
+     * (usually after this method returned), then messages, then the down callback.
+     *
+     * <p>Threading: any thread but a loop's own (this call waits for the handshake; on a loop use
+     * {@link #connect()}). The wait is a non-blocking connect and, when the handshake is not over
+     * at once, checks parked 20 µs to 1 ms apart, so a remote server's connection is seen at most
+     * about 1 ms late; an interrupt ends the wait with an {@link java.io.InterruptedIOException}.
+     * Nothing is allocated for it beyond the connection and the JDK's socket.
+     *
+     * @return the established connection
+     * @throws IOException the connect failed ({@link java.net.ConnectException} when refused,
+     *         {@link java.net.SocketTimeoutException} after the connect timeout)
+     * @throws IllegalStateException the client is closed or has a connection or a {@link #connect()}
+     *         in progress, or the caller is a loop thread
+     * @throws java.nio.channels.UnresolvedAddressException the server address is not resolved
+     */
+    public TcpConnection connectNow() throws IOException {
+        if (EventLoop.current() != null) {
+            throw new IllegalStateException("connectNow() waits for the handshake: on a loop thread use connect()");
+        }
+        checkCanConnectNow();
+        InetSocketAddress server = connector.serverAddress();
+        SocketChannel socket = Connector.connectOnCaller(server, connector.connectTimeoutMs());
+        TcpConnection conn;
+        try {
+            setSocketOptions(socket);
+            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, socket, null,
+                    (InetSocketAddress) socket.getLocalAddress(), (InetSocketAddress) socket.getRemoteAddress());
+            conn.configure(options);
+            conn.setCloseCallback(removeConnection);
+            checkCanConnectNow();
+        } catch (IOException | RuntimeException e) {
+            Acceptor.closeQuietly(socket);
+            throw e;
+        }
+        if (!CONNECTION.compareAndSet(this, null, conn)) {
+            Acceptor.closeQuietly(socket);
+            throw new IllegalStateException("client " + name + " got a connection meanwhile");
+        }
+        if (!conn.establishFromCaller(loop.buffers().takeSpare())) {
+            CONNECTION.compareAndSet(this, conn, null);
+            throw new IllegalStateException("the loop of client " + name + " has ended");
+        }
+        if (closing) {
+            // close() raced this call; its task may have run before the connection was published.
+            conn.forceClose();
+            throw new IllegalStateException("client " + name + " is closed");
+        }
+        return conn;
+    }
+
+    private void checkCanConnectNow() {
+        if (closing) {
+            throw new IllegalStateException("client " + name + " is closed");
+        }
+        if (connection != null) {
+            throw new IllegalStateException("client " + name + " has a connection already");
+        }
+        if (wantConnect) {
+            throw new IllegalStateException("client " + name + " is connecting (connect() was called)");
+        }
     }
 
     /** Starts connecting. Any thread. Throws {@link IllegalStateException} once closed. */
@@ -379,16 +468,20 @@ public final class TcpClient {
         closed.complete(null);
     }
 
+    private void setSocketOptions(SocketChannel socket) throws IOException {
+        if (options.tcpNoDelay) {
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        if (options.keepAlive) {
+            socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        }
+    }
+
     private void newConnection(SocketChannel socket, Channel connectorChannel) {
         InetSocketAddress local;
         InetSocketAddress peer;
         try {
-            if (options.tcpNoDelay) {
-                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
-            if (options.keepAlive) {
-                socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-            }
+            setSocketOptions(socket);
             local = (InetSocketAddress) socket.getLocalAddress();
             peer = (InetSocketAddress) socket.getRemoteAddress();
         } catch (IOException e) {
@@ -405,7 +498,13 @@ public final class TcpClient {
         TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, socket, ch, local, peer);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
-        connection = conn;
+        if (!CONNECTION.compareAndSet(this, null, conn)) {
+            // A connectNow() from another thread won the race: one connection per client.
+            ch.detach();
+            Acceptor.closeQuietly(socket);
+            connector.connectionClosed();
+            return;
+        }
         conn.connectEstablished();
         if (closing) {
             conn.forceClose();

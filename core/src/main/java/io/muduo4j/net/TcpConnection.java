@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * {@code TcpConnection}.
  *
  * <h2>States</h2>
- * {@link State#CONNECTING} → {@link State#CONNECTED} (established on its loop) →
+ * {@link State#CONNECTING} → {@link State#CONNECTED} (established on its loop, or on the thread
+ * that called {@link TcpClient#connectNow()}, before its loop registers it) →
  * {@link State#DISCONNECTING} ({@link #shutdown()} or {@link #forceClose()} asked for, from any
  * thread, or the peer's FIN arrived) → {@link State#DISCONNECTED} (closed on its loop; exactly one
  * "down" callback). Every transition goes through {@link #transition(State, State)}; the ones other
@@ -172,6 +173,8 @@ public final class TcpConnection {
     private boolean outputShutdown;
     private boolean shutdownRequested;
     private boolean destroyed;
+    private boolean adopted; // made CONNECTED by a connecting thread; the loop has yet to register it
+    private boolean upCalled; // the up callback ran, so the down callback will
     private long flushTimer;
     private long flushMark; // bytesSent when the flush timer was armed
     private Runnable flushCheck; // made on the first lingering close of this connection only
@@ -473,23 +476,62 @@ public final class TcpConnection {
 
     // ------------------------------------------------------------------ lifecycle (loop)
 
+    /**
+     * The connecting thread's half of {@link TcpClient#connectNow()}: the connection is
+     * {@link State#CONNECTED} from here (sends are written by the caller itself while the loop has
+     * not seen it yet, through {@code spare}), and its registration is posted to the loop, which
+     * then reads and calls the up callback. Returns false, with the connection closed and nothing
+     * posted, when the loop has ended. Any thread but the loop's, once, on a new connection.
+     */
+    boolean establishFromCaller(Buffer spare) {
+        synchronized (pendingLock) {
+            pending = spare;
+            outputIdle = true;
+        }
+        adopted = true; // read by the loop after the post below
+        transition(State.CONNECTING, State.CONNECTED);
+        COMMANDS.getAndBitwiseOr(this, CMD_ESTABLISH);
+        try {
+            loop.queueInLoop(commandTask);
+            return true;
+        } catch (RejectedExecutionException e) {
+            transition(State.CONNECTED, State.DISCONNECTED);
+            closeSocket();
+            return false;
+        }
+    }
+
     /** Established on its loop: enables reading and calls the connection callback (up). Loop thread. */
     void connectEstablished() {
         loop.assertInLoopThread();
-        if (state != State.CONNECTING) {
+        boolean fromCaller = adopted;
+        adopted = false;
+        State s = state;
+        // An adopted connection is CONNECTED already, or DISCONNECTING when its owner closed it
+        // before the loop got here: it still comes up (one up callback, then the close).
+        if (fromCaller ? s == State.DISCONNECTED : s != State.CONNECTING) {
             return; // destroyed before it was established (server stopping)
         }
         BufferPool pool = loop.buffers();
         try {
+            if (fromCaller) {
+                pool.refillSpares();
+            }
             input = pool.acquire();
             output = pool.acquire();
-            synchronized (pendingLock) {
-                pending = pool.acquire();
-                outputIdle = true;
+            if (!fromCaller) {
+                synchronized (pendingLock) {
+                    pending = pool.acquire();
+                    outputIdle = true;
+                }
             }
         } catch (OutOfMemoryError e) {
             // No memory for this connection's buffers: refuse it, keep the loop.
-            transition(State.CONNECTING, State.DISCONNECTED);
+            if (input != null && output == null) {
+                pool.release(input);
+                input = null;
+            }
+            transition(s, State.DISCONNECTED);
             closeCause = e;
             loop.reportError(e);
             ConnectionCallback cc = closeCallback;
@@ -501,9 +543,17 @@ public final class TcpConnection {
             return;
         }
         // Buffers first: another thread may send the moment it sees CONNECTED.
-        transition(State.CONNECTING, State.CONNECTED);
+        if (!fromCaller) {
+            transition(State.CONNECTING, State.CONNECTED);
+        }
         reading = true;
         channel.enableReading();
+        if (state != State.CONNECTED) {
+            // Shut down or closed by the thread that connected it before the loop got here: that
+            // thread knows, and an up callback that sees connected() false would read as a down.
+            return;
+        }
+        upCalled = true;
         connectionCallback.onConnection(this);
     }
 
@@ -525,6 +575,9 @@ public final class TcpConnection {
         loop.assertInLoopThread();
         if (destroyed) {
             return;
+        }
+        if (adopted) {
+            connectEstablished(); // its owner saw it up: one up callback before the down one
         }
         destroyed = true;
         State s = state;
@@ -561,6 +614,9 @@ public final class TcpConnection {
      */
     void closeAndDestroyInLoop() {
         loop.assertInLoopThread();
+        if (adopted) {
+            connectEstablished(); // its owner saw it up: one up callback before the down one
+        }
         handleClose(null);
         connectDestroyed();
     }
@@ -1194,6 +1250,9 @@ public final class TcpConnection {
     }
 
     private void safeConnectionCallback() {
+        if (!upCalled) {
+            return;
+        }
         try {
             connectionCallback.onConnection(this);
         } catch (Throwable t) {
