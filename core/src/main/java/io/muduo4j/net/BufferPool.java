@@ -30,10 +30,15 @@ final class BufferPool {
         return b != null ? b : new Buffer();
     }
 
-    /** Replaces the spare a connection made on another thread took. Loop thread. */
+    /**
+     * Tops the spares up after a connection made on another thread took one: to the full count,
+     * since a connecting thread can take several between two turns of the loop. Loop thread.
+     */
     void refillSpares() {
-        if (spares.size() < SPARES) {
-            spares.offer(acquire());
+        for (int n = SPARES - spares.size(); n > 0; n--) {
+            if (!spares.offer(acquire())) {
+                return; // full after all (size() is a snapshot); the buffer is dropped, not leaked
+            }
         }
     }
 

@@ -340,7 +340,7 @@ public final class TcpClient {
             Acceptor.closeQuietly(socket);
             throw new IllegalStateException("client " + name + " got a connection meanwhile");
         }
-        if (!conn.establishFromCaller(loop.buffers().takeSpare())) {
+        if (!conn.establishFromCaller()) {
             CONNECTION.compareAndSet(this, conn, null);
             throw new IllegalStateException("the loop of client " + name + " has ended");
         }

@@ -165,6 +165,7 @@ public final class TcpConnection {
     private Buffer input;
     private Buffer output;
     private Buffer pending; // guarded by pendingLock; the staging area of sends not written directly
+    private boolean spareAllowed; // guarded by pendingLock; adopted and unregistered: a send may take a spare
     private boolean outputIdle; // guarded by pendingLock; written by the loop only, see send()
     private boolean reading;
     private boolean inputPaused;
@@ -482,10 +483,13 @@ public final class TcpConnection {
      * not seen it yet, through {@code spare}), and its registration is posted to the loop, which
      * then reads and calls the up callback. Returns false, with the connection closed and nothing
      * posted, when the loop has ended. Any thread but the loop's, once, on a new connection.
+     * The staging buffer is the loop's to give: a send before the registration takes one of the
+     * loop's spares ({@link BufferPool#takeSpare()}), so a connection that is not written to
+     * before the loop sees it takes nothing from them.
      */
-    boolean establishFromCaller(Buffer spare) {
+    boolean establishFromCaller() {
         synchronized (pendingLock) {
-            pending = spare;
+            spareAllowed = true;
             outputIdle = true;
         }
         adopted = true; // read by the loop after the post below
@@ -514,14 +518,16 @@ public final class TcpConnection {
         }
         BufferPool pool = loop.buffers();
         try {
-            if (fromCaller) {
-                pool.refillSpares();
-            }
             input = pool.acquire();
             output = pool.acquire();
-            if (!fromCaller) {
-                synchronized (pendingLock) {
+            synchronized (pendingLock) {
+                if (pending == null) {
                     pending = pool.acquire();
+                } else {
+                    pool.refillSpares(); // a send before this took a spare
+                }
+                spareAllowed = false;
+                if (!fromCaller) {
                     outputIdle = true;
                 }
             }
@@ -600,6 +606,7 @@ public final class TcpConnection {
             output = null;
         }
         synchronized (pendingLock) {
+            spareAllowed = false;
             if (pending != null) {
                 pool.release(pending);
                 pending = null;
@@ -803,6 +810,9 @@ public final class TcpConnection {
                 toPost = 0;
             } else {
                 synchronized (pendingLock) {
+                    if (pending == null && spareAllowed) {
+                        pending = loop.buffers().takeSpare(); // sent before the loop registered it
+                    }
                     if (pending == null || state != State.CONNECTED) {
                         unreserve(len);
                         return false;
