@@ -106,7 +106,7 @@ public final class CrossProcess implements Callable<Integer> {
     List<Integer> syscallCounts;
 
     @Option(names = "--syscall-seconds", split = ",", paramLabel = "S1,S2",
-            description = "Lengths of the two RTT runs whose difference is per message. Default: 1,3 (quick: 0.3,1).")
+            description = "Lengths of the two RTT runs whose difference is per message. Default: 0.5,3 (quick: 0.2,1.5).")
     List<Double> syscallSeconds;
 
     @Option(names = "--report-only", description = "Only regenerate README.md and chart.png from the TSV files in --out.")
@@ -142,7 +142,7 @@ public final class CrossProcess implements Callable<Integer> {
                 connectWarmup != null ? connectWarmup : (q ? 100 : 2000),
                 count != null ? count : (q ? 200 : 10_000));
         List<Integer> sc = syscallCounts != null ? syscallCounts : (q ? List.of(50, 250) : List.of(200, 1200));
-        List<Double> ss = syscallSeconds != null ? syscallSeconds : (q ? List.of(0.3, 1.0) : List.of(1.0, 3.0));
+        List<Double> ss = syscallSeconds != null ? syscallSeconds : (q ? List.of(0.2, 1.5) : List.of(0.5, 3.0));
         require(r >= 1, "--rounds must be >= 1");
         require(params.seconds >= 0.05 && params.warmupSeconds >= 0, "--seconds must be >= 0.05, --warmup-seconds >= 0");
         require(params.count >= 1 && params.warmupCount >= 0, "--count must be >= 1, --connect-warmup >= 0");
