@@ -12,14 +12,20 @@ import picocli.CommandLine.Spec;
 /**
  * Sequential connect-establish-close against any listening server; each connection is closed with
  * SO_LINGER 0 (RST), so no TIME_WAIT is left and any count can run without exhausting ephemeral
- * ports.
+ * ports. {@code --start loop} starts each connect on the client loop; {@code --echo} adds a
+ * 1-byte echo per connection (the server's accept path).
  */
 @Command(name = "ConnectClient", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Sequential connect-establish-close against any listening server (abortive close: "
                 + "SO_LINGER 0, so no TIME_WAIT). Ends with one line",
-                "RESULT conn_p50_us=<x> conn_p99_us=<x> conn_per_s=<x>",
-                "Each sample runs from starting the connect to the established-connection callback (jdk: connect() "
-                        + "returning), plus initiating the close."})
+                "RESULT start=<caller|loop> conn_p50_us=<x> conn_p99_us=<x> conn_per_s=<x>",
+                "or, with --echo: RESULT start=caller echo1_p50_us=<x> echo1_p99_us=<x> echo1_per_s=<x>",
+                "--start caller: each sample runs on the measuring thread from starting the connect to the "
+                        + "established-connection callback (jdk: connect() returning), plus initiating the close "
+                        + "(and with --echo, the 1-byte echo).",
+                "--start loop: the connects are started on the client loop (the next one from the previous "
+                        + "connection's established callback); each sample is timed on the loop from starting the "
+                        + "connect to the established callback. Not for jdk/jdk-virtual (no loop)."})
 public final class ConnectClient implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -47,6 +53,31 @@ public final class ConnectClient implements Callable<Integer> {
             description = "muduo4j client loop mode: ${COMPLETION-CANDIDATES}. Default: blocking.")
     Cli.Mode mode;
 
+    @Option(names = "--start", defaultValue = "caller", paramLabel = "WHERE", converter = StartConverter.class,
+            description = "Where each connect is started: caller (the measuring thread) or loop (the client loop, "
+                    + "as a proxy opens an upstream connection in a callback; not for jdk, jdk-virtual). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Peer.ConnectStart start;
+
+    @Option(names = "--echo",
+            description = "Accept-path mode: after connecting, send 1 byte and wait for its 1-byte echo, then close "
+                    + "abortively; timed per connection (RESULT keys echo1_*). Caller start only.")
+    boolean echo;
+
+    static final class StartConverter implements picocli.CommandLine.ITypeConverter<Peer.ConnectStart> {
+        @Override
+        public Peer.ConnectStart convert(String value) {
+            switch (value.toLowerCase(Locale.ROOT)) {
+                case "caller":
+                    return Peer.ConnectStart.CALLER;
+                case "loop":
+                    return Peer.ConnectStart.LOOP;
+                default:
+                    throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not one of caller, loop");
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         Cli.checkPort(spec, port, false);
@@ -54,29 +85,45 @@ public final class ConnectClient implements Callable<Integer> {
         Cli.require(spec, warmup >= 0 && warmup <= 100_000_000, "--warmup must be 0..100000000, got " + warmup);
         Cli.require(spec, mode == Cli.Mode.BLOCKING || impl == Cli.Kind.MUDUO4J,
                 "--mode spinning is only for --impl muduo4j");
+        Cli.require(spec, start == Peer.ConnectStart.CALLER || !echo, "--echo runs with --start caller only");
         InetSocketAddress server = Cli.resolve(spec, host, port);
+        Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING);
+        Cli.require(spec, start == Peer.ConnectStart.CALLER || peer.supportsLoopConnect(),
+                "--start loop is not applicable to --impl " + impl.label
+                        + ": it has no event loop (thread-per-connection blocking sockets); use --start caller");
+        String where = start.name().toLowerCase(Locale.ROOT);
         Histogram h = new Histogram(PingPongSession.MAX_RTT_NANOS, 3);
         long t0;
         long t1;
-        try (Peer.ConnectProbe probe = impl.peer(false, mode == Cli.Mode.SPINNING).connectProbe(server)) {
-            for (int i = 0; i < warmup; i++) {
-                probe.connectOnce();
+        try (Peer.ConnectProbe probe = peer.connectProbe(server, start, echo)) {
+            if (start == Peer.ConnectStart.LOOP) {
+                probe.connectBatch(warmup, null);
+                t0 = System.nanoTime();
+                probe.connectBatch(count, h);
+                t1 = System.nanoTime();
+            } else {
+                for (int i = 0; i < warmup; i++) {
+                    probe.connectOnce();
+                }
+                t0 = System.nanoTime();
+                long last = t0;
+                for (int i = 0; i < count; i++) {
+                    probe.connectOnce();
+                    long now = System.nanoTime();
+                    h.recordValue(Math.min(now - last, PingPongSession.MAX_RTT_NANOS));
+                    last = now;
+                }
+                t1 = last;
             }
-            t0 = System.nanoTime();
-            long last = t0;
-            for (int i = 0; i < count; i++) {
-                probe.connectOnce();
-                long now = System.nanoTime();
-                h.recordValue(Math.min(now - last, PingPongSession.MAX_RTT_NANOS));
-                last = now;
-            }
-            t1 = last;
         }
         double secs = (t1 - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%s: %d connections in %.3f s, mean %.1f us, max %.1f us%n", impl.label, count, secs,
+        String key = echo ? "echo1" : "conn";
+        System.out.printf(Locale.ROOT, "%s: %d connections%s started from the %s, %d warm-up, in %.3f s, mean %.1f us, "
+                        + "max %.1f us%n", impl.label, count, echo ? " with a 1-byte echo" : "", where, warmup, secs,
                 h.getMean() / 1000.0, Cli.micros(h.getMaxValue()));
-        System.out.printf(Locale.ROOT, "RESULT conn_p50_us=%.1f conn_p99_us=%.1f conn_per_s=%.1f%n",
-                Cli.micros(h.getValueAtPercentile(50)), Cli.micros(h.getValueAtPercentile(99)), count / secs);
+        System.out.printf(Locale.ROOT, "RESULT start=%s %s_p50_us=%.1f %s_p99_us=%.1f %s_per_s=%.1f%n", where,
+                key, Cli.micros(h.getValueAtPercentile(50)), key, Cli.micros(h.getValueAtPercentile(99)), key,
+                count / secs);
         return 0;
     }
 

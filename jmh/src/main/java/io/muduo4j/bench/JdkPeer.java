@@ -219,12 +219,34 @@ final class JdkPeer implements Peer {
     // ------------------------------------------------------------------ connect
 
     @Override
-    public ConnectProbe connectProbe(InetSocketAddress server) {
+    public boolean supportsLoopConnect() {
+        return false;
+    }
+
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server, ConnectStart start, boolean echo1) {
+        if (start != ConnectStart.CALLER) {
+            throw new UnsupportedOperationException(name() + " has no loop: a connect can only be started from the "
+                    + "caller thread (--start caller)");
+        }
+        ByteBuffer one = ByteBuffer.allocateDirect(1);
         return new ConnectProbe() {
             @Override
             public void connectOnce() throws IOException {
                 SocketChannel ch = open(server); // returns once established
                 try {
+                    if (echo1) {
+                        one.clear().put((byte) 'x').flip();
+                        while (one.hasRemaining()) {
+                            ch.write(one);
+                        }
+                        one.clear();
+                        while (one.hasRemaining()) {
+                            if (ch.read(one) < 0) {
+                                throw new EOFException("server closed before echoing");
+                            }
+                        }
+                    }
                     ch.setOption(StandardSocketOptions.SO_LINGER, 0);
                 } finally {
                     ch.close(); // RST

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -184,6 +185,7 @@ final class MuduoPeer implements Peer {
         final TcpClient client;
         volatile long ups;
         volatile long downs;
+        volatile long echoed;
         volatile Throwable failure;
 
         ProbeClient(EventLoop loop, InetSocketAddress server, String name) {
@@ -196,10 +198,17 @@ final class MuduoPeer implements Peer {
                     downs = downs + 1;
                 }
             });
+            client.setMessageCallback((conn, buf, receiveNanos) -> {
+                int n = buf.readableBytes();
+                buf.retrieve(n);
+                echoed = echoed + n;
+            });
             client.setConnectFailedCallback((cause, attempt, nextDelayMs) -> failure = cause);
             client.setMaxAttempts(1);
         }
     }
+
+    private static final byte[] ONE_BYTE = {'x'};
 
     /**
      * A ring of {@link TcpClient}s reused round-robin: a client may connect again only after its
@@ -211,9 +220,11 @@ final class MuduoPeer implements Peer {
         private static final int RING = 4;
         private final LoopRef thread;
         private final ProbeClient[] ring = new ProbeClient[RING];
+        private final boolean echo1;
         private int next;
 
-        ConnectProbeImpl(MuduoPeer peer, InetSocketAddress server) {
+        ConnectProbeImpl(MuduoPeer peer, InetSocketAddress server, boolean echo1) {
+            this.echo1 = echo1;
             thread = peer.clientThread("muduo4j-connect");
             for (int i = 0; i < RING; i++) {
                 ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i);
@@ -246,6 +257,21 @@ final class MuduoPeer implements Peer {
                 Thread.onSpinWait();
             }
             TcpConnection conn = c.client.connection();
+            if (conn != null && echo1) {
+                long target = c.echoed + 1;
+                if (!conn.send(ONE_BYTE)) {
+                    throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
+                }
+                while (c.echoed < target) {
+                    if ((++spins & 0xfff) == 0) {
+                        if (c.downs == c.ups) {
+                            throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
+                        }
+                        Waits.check(deadline, "muduo4j 1-byte echo");
+                    }
+                    Thread.onSpinWait();
+                }
+            }
             if (conn != null) {
                 conn.abort(); // SO_LINGER 0: RST, asynchronous
             }
@@ -260,9 +286,156 @@ final class MuduoPeer implements Peer {
         }
     }
 
+    /**
+     * {@link ConnectStart#LOOP}: the connects are started on the client loop with the public API
+     * ({@link TcpClient#connect()} from a task, then from the previous connection's established
+     * callback), over a ring of clients as in {@link ConnectProbeImpl}. A client whose previous
+     * connection is still closing is started from its down callback instead. All state but the
+     * counters the caller waits on is confined to the loop thread.
+     */
+    static final class LoopConnectProbe implements ConnectProbe {
+        private static final int RING = 4;
+        private final LoopRef thread;
+        private final TcpClient[] ring = new TcpClient[RING];
+        // loop thread
+        private final boolean[] busy = new boolean[RING];
+        private int next;
+        private int waitingFor = -1;
+        private int remaining;
+        private Histogram hist;
+        private long started;
+        // cross-thread
+        private volatile long done;
+        private volatile Throwable failure;
+        private volatile Thread waiter;
+
+        LoopConnectProbe(MuduoPeer peer, InetSocketAddress server) {
+            thread = peer.clientThread("muduo4j-connect-loop");
+            for (int i = 0; i < RING; i++) {
+                int idx = i;
+                TcpClient c = new TcpClient(thread.loop(), server, "connect-loop-" + i);
+                c.setTcpNoDelay(true);
+                c.setMaxAttempts(1);
+                c.setConnectionCallback(conn -> {
+                    if (conn.connected()) {
+                        onUp(idx, conn);
+                    } else {
+                        onDown(idx);
+                    }
+                });
+                c.setConnectFailedCallback((cause, attempt, nextDelayMs) -> {
+                    failure = cause;
+                    wake();
+                });
+                ring[i] = c;
+            }
+        }
+
+        private void onUp(int idx, TcpConnection conn) {
+            long now = System.nanoTime();
+            busy[idx] = true;
+            if (hist != null) {
+                hist.recordValue(Math.min(now - started, PingPongSession.MAX_RTT_NANOS));
+            }
+            conn.abort(); // SO_LINGER 0: RST
+            done = done + 1;
+            if (--remaining > 0) {
+                startNext();
+            } else {
+                wake();
+            }
+        }
+
+        private void onDown(int idx) {
+            busy[idx] = false;
+            if (waitingFor == idx) {
+                waitingFor = -1;
+                startNext();
+            }
+        }
+
+        private void startNext() {
+            int i = next;
+            if (busy[i]) {
+                waitingFor = i; // its previous connection is still closing: start it from onDown
+                return;
+            }
+            next = (i + 1) & (RING - 1);
+            started = System.nanoTime();
+            ring[i].connect();
+        }
+
+        private void wake() {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
+        @Override
+        public void connectOnce() throws IOException {
+            connectBatch(1, null);
+        }
+
+        @Override
+        public void connectBatch(int n, Histogram h) throws IOException {
+            if (n <= 0) {
+                return;
+            }
+            long target = done + n;
+            waiter = Thread.currentThread();
+            thread.loop().runInLoop(() -> {
+                hist = h;
+                remaining = n;
+                startNext();
+            });
+            long seen = done;
+            long deadline = Waits.deadline();
+            while (done < target) {
+                Throwable f = failure;
+                if (f != null) {
+                    failure = null;
+                    throw new IOException("connect to " + ring[0].serverAddress() + " failed", f);
+                }
+                long d = done;
+                if (d != seen) { // progress: the deadline applies to each connect, not the batch
+                    seen = d;
+                    deadline = Waits.deadline();
+                }
+                Waits.check(deadline, "muduo4j connect on the loop");
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+            waiter = null;
+        }
+
+        @Override
+        public void close() {
+            for (TcpClient c : ring) {
+                c.close().orTimeout(5, TimeUnit.SECONDS).join();
+            }
+            thread.release();
+        }
+    }
+
     @Override
-    public ConnectProbe connectProbe(InetSocketAddress server) {
-        return new ConnectProbeImpl(this, server);
+    public boolean supportsLoopConnect() {
+        return true;
+    }
+
+    /**
+     * {@link ConnectStart#CALLER} is {@link ConnectProbeImpl} (TcpClient.connect() from the caller
+     * thread, which queues the attempt to the loop); {@link ConnectStart#LOOP} is
+     * {@link LoopConnectProbe}.
+     */
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server, ConnectStart start, boolean echo1) {
+        if (start == ConnectStart.LOOP) {
+            if (echo1) {
+                throw new UnsupportedOperationException("the 1-byte echo probe starts connects from the caller thread only");
+            }
+            return new LoopConnectProbe(this, server);
+        }
+        return new ConnectProbeImpl(this, server, echo1);
     }
 
     // ------------------------------------------------------------------ round trip

@@ -3,8 +3,10 @@ package io.muduo4j.bench;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -34,6 +36,7 @@ import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
 
 /**
  * Netty 4.2 with the NIO ({@link NioIoHandler}), native epoll ({@link EpollIoHandler}) or native
@@ -223,23 +226,72 @@ final class NettyPeer implements Peer {
 
     // ------------------------------------------------------------------ connect
 
+    /**
+     * {@link ConnectStart#CALLER}: {@code bootstrap.connect} from the caller thread, which spins
+     * until {@code channelActive}. {@link ConnectStart#LOOP}: the first connect of a batch from a
+     * task on the client loop, each next one from the previous channel's {@code channelActive},
+     * timed on the loop. {@code echo1} (CALLER only): 1 byte written and its echo awaited before
+     * the close.
+     */
     @ChannelHandler.Sharable
     static final class ConnectProbeImpl extends ChannelInboundHandlerAdapter implements ConnectProbe {
+        private static final byte[] ONE_BYTE = {'x'};
         private final EventLoopGroup group;
         private final Bootstrap bootstrap;
         private final InetSocketAddress server;
+        private final ConnectStart start;
+        private final boolean echo1;
         private volatile Channel active;
+        private volatile long echoed;
+        // LOOP mode, loop thread
+        private int remaining;
+        private Histogram hist;
+        private long started;
+        // LOOP mode, cross-thread
+        private volatile long done;
+        private volatile Throwable failure;
+        private volatile Thread waiter;
+        private final ChannelFutureListener onConnectDone = f -> {
+            if (!f.isSuccess()) {
+                failure = f.cause();
+                wake();
+            }
+        };
 
-        ConnectProbeImpl(NettyPeer peer, InetSocketAddress server) {
+        ConnectProbeImpl(NettyPeer peer, InetSocketAddress server, ConnectStart start, boolean echo1) {
             this.server = server;
+            this.start = start;
+            this.echo1 = echo1;
             this.group = peer.group(1, peer.name() + "-connect");
             this.bootstrap = peer.clientBootstrap(group, this).option(ChannelOption.SO_LINGER, 0);
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
+            if (start == ConnectStart.LOOP) {
+                long now = System.nanoTime();
+                if (hist != null) {
+                    hist.recordValue(Math.min(now - started, PingPongSession.MAX_RTT_NANOS));
+                }
+                ctx.close(); // SO_LINGER 0: RST
+                done = done + 1;
+                if (--remaining > 0) {
+                    startOnLoop();
+                } else {
+                    wake();
+                }
+                return;
+            }
             active = ctx.channel();
             ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf b = (ByteBuf) msg;
+            int n = b.readableBytes();
+            b.release();
+            echoed = echoed + n;
         }
 
         @Override
@@ -247,9 +299,26 @@ final class NettyPeer implements Peer {
             ctx.close();
         }
 
+        private void startOnLoop() {
+            started = System.nanoTime();
+            bootstrap.connect(server).addListener(onConnectDone);
+        }
+
+        private void wake() {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
         @Override
         public void connectOnce() throws IOException {
+            if (start == ConnectStart.LOOP) {
+                connectBatch(1, null);
+                return;
+            }
             active = null;
+            long echoTarget = echoed + 1;
             ChannelFuture f = bootstrap.connect(server);
             long deadline = Waits.deadline();
             int spins = 0;
@@ -263,7 +332,53 @@ final class NettyPeer implements Peer {
                 }
                 Thread.onSpinWait();
             }
+            if (echo1) {
+                ch.writeAndFlush(Unpooled.wrappedBuffer(ONE_BYTE), ch.voidPromise());
+                while (echoed < echoTarget) {
+                    if ((++spins & 0xfff) == 0) {
+                        if (!ch.isActive()) {
+                            throw new IOException("connection to " + server + " closed before the echo");
+                        }
+                        Waits.check(deadline, "netty 1-byte echo");
+                    }
+                    Thread.onSpinWait();
+                }
+            }
             ch.close(); // SO_LINGER 0: RST, asynchronous (close does not accept the void promise)
+        }
+
+        @Override
+        public void connectBatch(int n, Histogram h) throws IOException {
+            if (start != ConnectStart.LOOP) {
+                throw new UnsupportedOperationException("this probe starts connects from the caller thread");
+            }
+            if (n <= 0) {
+                return;
+            }
+            long target = done + n;
+            waiter = Thread.currentThread();
+            group.next().execute(() -> {
+                hist = h;
+                remaining = n;
+                startOnLoop();
+            });
+            long seen = done;
+            long deadline = Waits.deadline();
+            while (done < target) {
+                Throwable f = failure;
+                if (f != null) {
+                    failure = null;
+                    throw new IOException("connect to " + server + " failed", f);
+                }
+                long d = done;
+                if (d != seen) { // progress: the deadline applies to each connect, not the batch
+                    seen = d;
+                    deadline = Waits.deadline();
+                }
+                Waits.check(deadline, "netty connect on the loop");
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+            waiter = null;
         }
 
         @Override
@@ -273,8 +388,16 @@ final class NettyPeer implements Peer {
     }
 
     @Override
-    public ConnectProbe connectProbe(InetSocketAddress server) {
-        return new ConnectProbeImpl(this, server);
+    public boolean supportsLoopConnect() {
+        return true;
+    }
+
+    @Override
+    public ConnectProbe connectProbe(InetSocketAddress server, ConnectStart start, boolean echo1) {
+        if (start == ConnectStart.LOOP && echo1) {
+            throw new UnsupportedOperationException("the 1-byte echo probe starts connects from the caller thread only");
+        }
+        return new ConnectProbeImpl(this, server, start, echo1);
     }
 
     // ------------------------------------------------------------------ round trip

@@ -20,8 +20,40 @@ interface Peer {
      */
     Server startServer(InetSocketAddress bind, int ioThreads) throws IOException;
 
-    /** Sequential connect-establish-close against {@code server}. */
-    ConnectProbe connectProbe(InetSocketAddress server) throws IOException;
+    /** Where a connect is started: see {@link #connectProbe(InetSocketAddress, ConnectStart, boolean)}. */
+    enum ConnectStart {
+        /**
+         * The measuring thread starts each connect ({@link ConnectProbe#connectOnce()}): an embedding
+         * application opening a connection from its own thread.
+         */
+        CALLER,
+        /**
+         * The client loop starts each connect ({@link ConnectProbe#connectBatch}): the next connect
+         * is started on the loop thread from the previous connection's established callback, as a
+         * proxy opens an upstream connection inside a callback. Only for peers with a loop.
+         */
+        LOOP
+    }
+
+    /** Sequential connect-establish-close against {@code server}, started from the caller thread. */
+    default ConnectProbe connectProbe(InetSocketAddress server) throws IOException {
+        return connectProbe(server, ConnectStart.CALLER, false);
+    }
+
+    /** Whether {@link ConnectStart#LOOP} probes exist (false for thread-per-connection sockets). */
+    boolean supportsLoopConnect();
+
+    /**
+     * Sequential connect-establish-close against {@code server}.
+     *
+     * @param start {@link ConnectStart#CALLER}: use {@link ConnectProbe#connectOnce()};
+     *              {@link ConnectStart#LOOP}: use {@link ConnectProbe#connectBatch}; LOOP throws
+     *              {@link UnsupportedOperationException} where {@link #supportsLoopConnect()} is false
+     * @param echo1 after the connection is established, send 1 byte and wait for its 1-byte echo
+     *              before the abortive close (the server's accept path: accept, register, read,
+     *              write, reset); CALLER only
+     */
+    ConnectProbe connectProbe(InetSocketAddress server, ConnectStart start, boolean echo1) throws IOException;
 
     /** One connection, {@code size}-byte messages echoed one at a time. */
     RoundTrip roundTrip(InetSocketAddress server, int size) throws IOException;
@@ -48,6 +80,18 @@ interface Peer {
          * and initiates an abortive close (SO_LINGER 0: RST, no TIME_WAIT).
          */
         void connectOnce() throws IOException;
+
+        /**
+         * {@link ConnectStart#LOOP} probes: {@code n} connects one after another, each started on the
+         * client loop (the first from a task, the next from the previous connection's established
+         * callback); each is timed on the loop from starting the connect to the established callback
+         * and recorded in ns into {@code h} (null: not recorded); each is closed abortively right after.
+         * The caller only waits until all {@code n} are done. CALLER probes throw
+         * {@link UnsupportedOperationException}.
+         */
+        default void connectBatch(int n, Histogram h) throws IOException {
+            throw new UnsupportedOperationException("this probe starts connects from the caller thread");
+        }
 
         @Override
         void close();
@@ -82,6 +126,12 @@ interface Peer {
 
         /** Per-block round-trip times in ns merged over the sessions, or null if not recorded. */
         Histogram rtt();
+
+        /**
+         * Record round-trip times only for blocks that complete at or after {@code nanoTime}
+         * ({@link System#nanoTime()} scale): the warm-up before it is not counted.
+         */
+        void recordRttFrom(long nanoTime);
 
         @Override
         void close();

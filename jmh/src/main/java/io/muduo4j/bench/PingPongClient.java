@@ -3,7 +3,6 @@ package io.muduo4j.bench;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,8 +36,14 @@ public final class PingPongClient implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "16384", paramLabel = "S", description = "Block size in bytes. Default: ${DEFAULT-VALUE}.")
     int size;
 
-    @Option(names = "--seconds", defaultValue = "10", paramLabel = "T", description = "Timed run length. Default: ${DEFAULT-VALUE}.")
-    int seconds;
+    @Option(names = "--seconds", defaultValue = "10", paramLabel = "T",
+            description = "Timed run length in seconds (fractions allowed). Default: ${DEFAULT-VALUE}.")
+    double seconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "0", paramLabel = "W",
+            description = "Traffic run first and not counted (neither bytes nor RTT samples), seconds (fractions "
+                    + "allowed). Default: ${DEFAULT-VALUE}.")
+    double warmupSeconds;
 
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
             description = "Client loops the sessions are spread over, round-robin (jdk: a thread per session). Default: ${DEFAULT-VALUE}.")
@@ -59,7 +64,9 @@ public final class PingPongClient implements Callable<Integer> {
         Cli.checkPort(spec, port, false);
         Cli.require(spec, connections >= 1 && connections <= 10_000, "--connections must be 1..10000, got " + connections);
         Cli.require(spec, size >= 1 && size <= (1 << 20), "--size must be 1..1048576 bytes, got " + size);
-        Cli.require(spec, seconds >= 1 && seconds <= 86_400, "--seconds must be 1..86400, got " + seconds);
+        Cli.require(spec, seconds >= 0.05 && seconds <= 86_400, "--seconds must be 0.05..86400, got " + seconds);
+        Cli.require(spec, warmupSeconds >= 0 && warmupSeconds <= 86_400,
+                "--warmup-seconds must be 0..86400, got " + warmupSeconds);
         Cli.require(spec, threads >= 1 && threads <= 256, "--threads must be 1..256, got " + threads);
         Cli.require(spec, mode == Cli.Mode.BLOCKING || impl == Cli.Kind.MUDUO4J,
                 "--mode spinning is only for --impl muduo4j");
@@ -73,11 +80,17 @@ public final class PingPongClient implements Callable<Integer> {
         Histogram rtt;
         Peer.PingPong pp = peer.pingPong(server, connections, size, threads, true);
         try {
+            if (warmupSeconds > 0) {
+                long w = (long) (warmupSeconds * 1e9);
+                pp.recordRttFrom(System.nanoTime() + w);
+                Thread.sleep(w / 1_000_000L, (int) (w % 1_000_000L));
+            }
             long b0 = pp.bytesRead();
             long r0 = pp.readCalls();
             long k0 = pp.blocks();
             t0 = System.nanoTime();
-            Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
+            long run = (long) (seconds * 1e9);
+            Thread.sleep(run / 1_000_000L, (int) (run % 1_000_000L));
             t1 = System.nanoTime();
             bytes = pp.bytesRead() - b0;
             reads = pp.readCalls() - r0;
@@ -88,7 +101,8 @@ public final class PingPongClient implements Callable<Integer> {
         rtt = pp.rtt();
         double secs = (t1 - t0) / 1e9;
         double mibs = bytes / secs / (1024.0 * 1024.0);
-        System.out.printf(Locale.ROOT, "%s: %d connections, %d-byte blocks, %.3f s%n", impl.label, connections, size, secs);
+        System.out.printf(Locale.ROOT, "%s: %d connections, %d-byte blocks, %.3f s after %.1f s warm-up%n", impl.label,
+                connections, size, secs, warmupSeconds);
         System.out.printf(Locale.ROOT, "%d total bytes read%n", bytes);
         System.out.printf(Locale.ROOT, "%d total messages read%n", reads);
         System.out.printf(Locale.ROOT, "%.1f average message size%n", reads == 0 ? 0.0 : (double) bytes / reads);

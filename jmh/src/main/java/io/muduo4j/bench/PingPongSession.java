@@ -22,6 +22,8 @@ final class PingPongSession {
     private volatile long reads;
     private long blocksSeen;
     private long lastMark;
+    /** {@link Long#MIN_VALUE}: record every block (no warm-up). */
+    private volatile long rttFrom = Long.MIN_VALUE;
 
     PingPongSession(int blockSize, boolean recordRtt) {
         this.blockSize = blockSize;
@@ -43,10 +45,18 @@ final class PingPongSession {
             if (blocks != blocksSeen) {
                 blocksSeen = blocks;
                 long now = System.nanoTime();
-                rtt.recordValue(Math.min(now - lastMark, MAX_RTT_NANOS));
+                long from = rttFrom;
+                if (from == Long.MIN_VALUE || now - from >= 0) {
+                    rtt.recordValue(Math.min(now - lastMark, MAX_RTT_NANOS));
+                }
                 lastMark = now;
             }
         }
+    }
+
+    /** Blocks completing before {@code nanoTime} are not recorded (warm-up); any thread. */
+    void recordRttFrom(long nanoTime) {
+        rttFrom = nanoTime;
     }
 
     long bytes() {
@@ -98,6 +108,13 @@ final class PingPongSession {
                 s += p.bytes() / p.blockSize;
             }
             return s;
+        }
+
+        @Override
+        public void recordRttFrom(long nanoTime) {
+            for (PingPongSession p : sessions) {
+                p.recordRttFrom(nanoTime);
+            }
         }
 
         @Override
