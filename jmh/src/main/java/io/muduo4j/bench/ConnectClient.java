@@ -54,7 +54,9 @@ public final class ConnectClient implements Callable<Integer> {
     Cli.Mode mode;
 
     @Option(names = "--start", defaultValue = "caller", paramLabel = "WHERE", converter = StartConverter.class,
-            description = "Where each connect is started: caller (the measuring thread) or loop (the client loop, "
+            description = "Where each connect is started: caller (the measuring thread; muduo4j: TcpClient.connectNow()), "
+                    + "classic (muduo4j only: TcpClient.connect() from the measuring thread, which queues the connect "
+                    + "to the loop, then the established callback awaited) or loop (the client loop, "
                     + "as a proxy opens an upstream connection in a callback; not for jdk, jdk-virtual). "
                     + "Default: ${DEFAULT-VALUE}.")
     Peer.ConnectStart start;
@@ -70,10 +72,12 @@ public final class ConnectClient implements Callable<Integer> {
             switch (value.toLowerCase(Locale.ROOT)) {
                 case "caller":
                     return Peer.ConnectStart.CALLER;
+                case "classic":
+                    return Peer.ConnectStart.CLASSIC;
                 case "loop":
                     return Peer.ConnectStart.LOOP;
                 default:
-                    throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not one of caller, loop");
+                    throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not one of caller, classic, loop");
             }
         }
     }
@@ -85,10 +89,12 @@ public final class ConnectClient implements Callable<Integer> {
         Cli.require(spec, warmup >= 0 && warmup <= 100_000_000, "--warmup must be 0..100000000, got " + warmup);
         Cli.require(spec, mode == Cli.Mode.BLOCKING || impl == Cli.Kind.MUDUO4J,
                 "--mode spinning is only for --impl muduo4j");
-        Cli.require(spec, start == Peer.ConnectStart.CALLER || !echo, "--echo runs with --start caller only");
+        Cli.require(spec, start != Peer.ConnectStart.LOOP || !echo, "--echo runs with --start caller or classic only");
+        Cli.require(spec, start != Peer.ConnectStart.CLASSIC || impl == Cli.Kind.MUDUO4J,
+                "--start classic is muduo4j's TcpClient.connect(): only for --impl muduo4j");
         InetSocketAddress server = Cli.resolve(spec, host, port);
         Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING);
-        Cli.require(spec, start == Peer.ConnectStart.CALLER || peer.supportsLoopConnect(),
+        Cli.require(spec, start != Peer.ConnectStart.LOOP || peer.supportsLoopConnect(),
                 "--start loop is not applicable to --impl " + impl.label
                         + ": it has no event loop (thread-per-connection blocking sockets); use --start caller");
         String where = start.name().toLowerCase(Locale.ROOT);

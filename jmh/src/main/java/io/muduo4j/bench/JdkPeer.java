@@ -93,8 +93,14 @@ final class JdkPeer implements Peer {
         }
     }
 
+    /**
+     * A socket of the server address's own family: {@code SocketChannel.open()} would make a
+     * dual-stack IPv6 socket and pay an {@code IPV6_V6ONLY} system call per connect (muduo4j's
+     * connects do not either), the JDK at its best.
+     */
     static SocketChannel open(InetSocketAddress server) throws IOException {
-        SocketChannel ch = SocketChannel.open();
+        SocketChannel ch = server.getAddress() instanceof java.net.Inet4Address
+                ? SocketChannel.open(java.net.StandardProtocolFamily.INET) : SocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.connect(server);

@@ -423,19 +423,90 @@ final class MuduoPeer implements Peer {
     }
 
     /**
-     * {@link ConnectStart#CALLER} is {@link ConnectProbeImpl} (TcpClient.connect() from the caller
-     * thread, which queues the attempt to the loop); {@link ConnectStart#LOOP} is
+     * {@link ConnectStart#CALLER} is {@link ConnectNowProbe} (TcpClient.connectNow() on the caller
+     * thread); {@link ConnectStart#CLASSIC} is {@link ConnectProbeImpl} (TcpClient.connect() from the
+     * caller thread, which queues the attempt to the loop); {@link ConnectStart#LOOP} is
      * {@link LoopConnectProbe}.
      */
     @Override
     public ConnectProbe connectProbe(InetSocketAddress server, ConnectStart start, boolean echo1) {
-        if (start == ConnectStart.LOOP) {
-            if (echo1) {
-                throw new UnsupportedOperationException("the 1-byte echo probe starts connects from the caller thread only");
-            }
-            return new LoopConnectProbe(this, server);
+        switch (start) {
+            case LOOP:
+                if (echo1) {
+                    throw new UnsupportedOperationException("the 1-byte echo probe starts connects from the caller thread only");
+                }
+                return new LoopConnectProbe(this, server);
+            case CLASSIC:
+                return new ConnectProbeImpl(this, server, echo1);
+            default:
+                return new ConnectNowProbe(this, server, echo1);
         }
-        return new ConnectProbeImpl(this, server, echo1);
+    }
+
+    /**
+     * {@code TcpClient.connectNow()} from the measuring thread, over a ring of clients (one
+     * connection per client: a client connects again once the loop has closed its last one). The
+     * caller holds the established connection when connectNow returns; the echo byte is written by
+     * the caller itself.
+     */
+    static final class ConnectNowProbe implements ConnectProbe {
+        private static final int RING = 64;
+        private final LoopRef thread;
+        private final ProbeClient[] ring = new ProbeClient[RING];
+        private final boolean echo1;
+        private int next;
+
+        ConnectNowProbe(MuduoPeer peer, InetSocketAddress server, boolean echo1) {
+            this.echo1 = echo1;
+            thread = peer.clientThread("muduo4j-connect");
+            for (int i = 0; i < RING; i++) {
+                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i);
+            }
+        }
+
+        @Override
+        public void connectOnce() throws IOException {
+            ProbeClient c = ring[next];
+            next = (next + 1) & (RING - 1);
+            long deadline = Waits.deadline();
+            int spins = 0;
+            while (c.client.connection() != null) { // the loop has not closed this client's last connection yet
+                if ((++spins & 0xfff) == 0) {
+                    Waits.check(deadline, "muduo4j close");
+                }
+                Thread.onSpinWait();
+            }
+            TcpConnection conn = c.client.connectNow();
+            if (echo1) {
+                long target = c.echoed + 1;
+                if (!conn.send(ONE_BYTE)) {
+                    throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
+                }
+                while (c.echoed < target) {
+                    if ((++spins & 0xfff) == 0) {
+                        if (!conn.connected()) {
+                            throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
+                        }
+                        Waits.check(deadline, "muduo4j 1-byte echo");
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            conn.abort(); // SO_LINGER 0: RST, asynchronous
+        }
+
+        @Override
+        public void connectBatch(int n, Histogram h) {
+            throw new UnsupportedOperationException("a caller-started probe connects one at a time (connectOnce)");
+        }
+
+        @Override
+        public void close() {
+            for (ProbeClient c : ring) {
+                c.client.close().orTimeout(5, TimeUnit.SECONDS).join();
+            }
+            thread.release();
+        }
     }
 
     // ------------------------------------------------------------------ round trip

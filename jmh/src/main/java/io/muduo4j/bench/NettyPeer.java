@@ -397,6 +397,9 @@ final class NettyPeer implements Peer {
         if (start == ConnectStart.LOOP && echo1) {
             throw new UnsupportedOperationException("the 1-byte echo probe starts connects from the caller thread only");
         }
+        if (start == ConnectStart.CLASSIC) {
+            throw new UnsupportedOperationException("CLASSIC is muduo4j's TcpClient.connect(); Netty has CALLER and LOOP");
+        }
         return new ConnectProbeImpl(this, server, start, echo1);
     }
 

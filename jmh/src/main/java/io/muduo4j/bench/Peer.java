@@ -24,9 +24,15 @@ interface Peer {
     enum ConnectStart {
         /**
          * The measuring thread starts each connect ({@link ConnectProbe#connectOnce()}): an embedding
-         * application opening a connection from its own thread.
+         * application opening a connection from its own thread. muduo4j: {@code TcpClient.connectNow()}
+         * (the connect runs on the caller, which holds the established connection when it returns).
          */
         CALLER,
+        /**
+         * muduo4j only: the measuring thread calls {@code TcpClient.connect()}, which queues the
+         * attempt to the client loop, and waits for the established callback (muduo's way).
+         */
+        CLASSIC,
         /**
          * The client loop starts each connect ({@link ConnectProbe#connectBatch}): the next connect
          * is started on the loop thread from the previous connection's established callback, as a
