@@ -27,6 +27,7 @@ class ReadmeExampleTest {
     /** Each example class the README has, and the lines it prints. */
     private static final Map<String, List<String>> EXPECTED = Map.of(
             "EchoExample", List.of("hello, muduo4j"),
+            "ConnectNowExample", List.of("sent before any callback ran"),
             "RelayExample", List.of("relayed 16777216 bytes intact"));
 
     @Test
