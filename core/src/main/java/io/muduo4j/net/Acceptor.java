@@ -12,9 +12,16 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The listening socket of a {@link TcpServer}, read in the server's base loop. Accepts up to
- * {@link #MAX_ACCEPTS_PER_EVENT} connections per readiness event and hands each, non-blocking, to
- * the new-connection handler.
+ * The listening socket of a {@link TcpServer}, read in the server's base loop. Hands each
+ * accepted connection, non-blocking, to the new-connection handler.
+ *
+ * <p>How many per readiness event: accepting until {@code EAGAIN} costs one failing
+ * {@code accept} per event, which for connections arriving one at a time is one system call in
+ * every eighteen of a connection's life. So the acceptor takes one connection per event while they
+ * arrive one at a time (the poller is level-triggered: a connection left pending makes the next
+ * poll report the listener again), and every {@link #PROBE_EVERY}th event it accepts until
+ * {@code EAGAIN}; when that finds more than one pending, it is a burst, and each event takes up to
+ * {@link #MAX_ACCEPTS_PER_EVENT} until an event finds at most one.
  *
  * <h2>Accept failures</h2>
  * A failed {@code accept} leaves the pending connection in the backlog, which keeps the listener
@@ -55,6 +62,7 @@ final class Acceptor {
     }
 
     static final int MAX_ACCEPTS_PER_EVENT = 64;
+    static final int PROBE_EVERY = 8;
     static final long MIN_PAUSE_MS = 10;
     static final long MAX_PAUSE_MS = 1_000;
     static final long SUMMARY_INTERVAL_SECONDS = 10;
@@ -86,6 +94,8 @@ final class Acceptor {
 
     // counters (loop thread)
     private long readEvents;
+    private boolean burst; // the last event that accepted until EAGAIN found more than one pending
+    private int singleEvents; // events taken one connection at a time since the last probe
     private long acceptCalls;
     private long acceptFailures;
     private long refusedCount;
@@ -202,20 +212,31 @@ final class Acceptor {
 
     private void handleRead() {
         readEvents++;
-        for (int i = 0; i < MAX_ACCEPTS_PER_EVENT; i++) {
+        int max = 1;
+        if (burst || ++singleEvents == PROBE_EVERY) {
+            singleEvents = 0;
+            max = MAX_ACCEPTS_PER_EVENT;
+        }
+        int got = 0;
+        for (int i = 0; i < max; i++) {
             SocketChannel s;
             try {
                 s = accept();
             } catch (IOException e) {
                 if (!server.isOpen() || !recover(e)) {
-                    return;
+                    break;
                 }
+                got++;
                 continue;
             }
             if (s == null) {
-                return;
+                break;
             }
+            got++;
             accepted(s);
+        }
+        if (max > 1) {
+            burst = got > 1;
         }
     }
 

@@ -229,6 +229,13 @@ class TcpForceCloseTest {
         @Override
         public void run() {
             int n = 64 * 1024;
+            if (conn.disconnected()) {
+                // Closed while its output was too full for another send: there is no send left to
+                // be refused, and a writer that re-queued itself for ever would keep the loop from
+                // ever terminating (the loop runs every queued task before it ends).
+                refused.complete(sent);
+                return;
+            }
             if (conn.queuedBytes() <= (4 << 20) - n) {
                 if (!conn.send(TcpTestSupport.streamBytes(21, sent, n))) {
                     refused.complete(sent);
