@@ -98,6 +98,10 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
   echo "load avg:   $(cut -d' ' -f1-3 /proc/loadavg) at start"
   echo "mode:       $MODE"
 } > "$OUT/machine.txt"
+LOAD1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD1" -v c="$(nproc)" 'BEGIN { exit !(l > c / 4) }'; then
+  echo "== WARNING: load average $LOAD1 on $(nproc) cores at start: other work competes with the benchmarks (recorded in machine.txt)"
+fi
 
 # JDK_VIRTUAL needs virtual threads (JDK 21+). On an older JVM the benchmarks whose impl list has it
 # run the other impls (IMPL_FILTER); RoundTrip.onLoop's own list never has the JDK impls.
@@ -172,7 +176,7 @@ for inv in "${INVOCATIONS[@]}"; do
     || { echo "bench.sh: cannot plan JMH arguments: ${ARGS[*]}" >&2; exit 2; }
   TOTAL_EST=$((TOTAL_EST + $(cat "$PARTS/seconds.txt")))
 done
-echo "== estimated benchmark time: about $((TOTAL_EST / 60)) min ($TOTAL_EST s) on this machine's JVM start cost; started $(date '+%H:%M')"
+echo "== estimated benchmark time: about $(( (TOTAL_EST + 30) / 60 )) min ($TOTAL_EST s, build not included); started $(date "+%H:%M")"
 if [ "$PLAN_ONLY" = 1 ]; then rm -rf "$PARTS"; exit 0; fi
 [ "$MODE" = quick ] && echo "== QUICK MODE: 1 fork, short warm-up: not for claims"
 [ "$MODE" = ci ] && echo "== CI MODE: smoke run: ratios are not measured; gates: failed benchmarks, allocation"

