@@ -176,7 +176,8 @@ for inv in "${INVOCATIONS[@]}"; do
     || { echo "bench.sh: cannot plan JMH arguments: ${ARGS[*]}" >&2; exit 2; }
   TOTAL_EST=$((TOTAL_EST + $(cat "$PARTS/seconds.txt")))
 done
-echo "== estimated benchmark time: about $(( (TOTAL_EST + 30) / 60 )) min ($TOTAL_EST s, build not included); started $(date "+%H:%M")"
+if [ "$TOTAL_EST" -lt 120 ]; then EST_TEXT="about $TOTAL_EST s"; else EST_TEXT="about $(( (TOTAL_EST + 30) / 60 )) min ($TOTAL_EST s)"; fi
+echo "== estimated benchmark time: $EST_TEXT, build not included; started $(date "+%H:%M")"
 if [ "$PLAN_ONLY" = 1 ]; then rm -rf "$PARTS"; exit 0; fi
 [ "$MODE" = quick ] && echo "== QUICK MODE: 1 fork, short warm-up: not for claims"
 [ "$MODE" = ci ] && echo "== CI MODE: smoke run: ratios are not measured; gates: failed benchmarks, allocation"
