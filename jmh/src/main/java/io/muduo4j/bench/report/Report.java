@@ -349,7 +349,7 @@ public final class Report implements Callable<Integer> {
     private static void header(StringBuilder md, Iterable<String> columns, int n) {
         md.append("| case |");
         for (String c : columns) {
-            md.append(' ').append(c).append(" |");
+            md.append(' ').append(c.isEmpty() ? "score" : c).append(" |"); // benchmarks without an impl parameter
         }
         md.append('\n').append("|---|").append("---:|".repeat(n)).append('\n');
     }

@@ -141,7 +141,9 @@ final class Result {
 
     String key() {
         Map<String, String> all = new TreeMap<>(params);
-        all.put("impl", impl.toUpperCase(Locale.ROOT));
+        if (!impl.isEmpty()) {
+            all.put("impl", impl.toUpperCase(Locale.ROOT));
+        }
         return key(benchmark, mode, all);
     }
 

@@ -44,6 +44,9 @@ class ReportTest {
         assertEquals(1500, pp.estimate().value, 1e-9, "ping-pong forks are MiB/s");
         assertEquals("3 forks, warm-up 4 x 500 ms, measurement 3 x 500 ms", pp.config);
         assertEquals("PingPong.pingpong:thrpt[connections=10,impl=NETTY_NIO,size=16384]", pp.key());
+        Result noImpl = Result.of("TimerStructure.heapScheduleFire", "avgt", "", java.util.Map.of("pending", "16"), "ns/op",
+                List.of(new double[] {1, 2, 3}));
+        assertEquals("TimerStructure.heapScheduleFire:avgt[pending=16]", noImpl.key(), "no impl parameter, none in the key");
     }
 
     @Test
