@@ -1,53 +1,77 @@
 #!/usr/bin/env bash
 # The one benchmark command of muduo4j: builds, runs the JMH suite (muduo4j beside Netty 4.2 NIO,
-# Netty 4.2 epoll and plain JDK sockets, all in the same run), and writes into the output directory:
-#   jmh-result.json  JMH's JSON result (-prof gc included)
+# epoll, epoll with a busy-polling client loop, io_uring, and JDK sockets with platform and, on
+# JDK 21+, virtual threads, all in the same run), and writes into the output directory:
+#   jmh-result.json  JMH's JSON result of all the suite's JMH invocations (-prof gc included)
 #   jmh-output.txt   JMH's human-readable output
 #   machine.txt      CPU model, cores, memory, kernel, JDK, commit, load at start
-#   command.txt      the exact command
-#   README.md        summary tables: muduo4j / peer ratios and allocation per operation
+#   command.txt      the exact commands
+#   README.md        scores with 95% intervals over forks, muduo4j/peer ratios with intervals and
+#                    verdicts, steady-state flags, allocation per operation
 #   chart.png        bar charts of latency and throughput per implementation
 #
-# Usage: jmh/bench.sh [--ci] [--gate FILE] [--out DIR] [--no-build] [-- JMH_ARGS...]
-#   (default)    full suite into perf-results/ (about 12-14 minutes on 2 cores, build included)
-#   --ci         every benchmark and parameter once, 1 s each, no warm-up (about 5 minutes);
-#                output into jmh/target/perf-results-ci/ (build output, never committed)
-#   --gate FILE  fail (exit 3) when a muduo4j/peer ratio rule in FILE is violated (see jmh/targets.txt)
+# Usage: jmh/bench.sh [--quick | --ci] [--gate FILE] [--alloc FILE] [--out DIR] [--no-build] [-- JMH_ARGS...]
+#   (default)    the headline suite, 3 forks, into perf-results/ (about 22 min on 2 cores with JDK 17,
+#                25 with JDK 21+; the estimate is printed before it starts)
+#   --quick      the headline cases, 1 fork, short warm-up (about 5 min): NOT FOR CLAIMS, no intervals;
+#                output into jmh/target/perf-results-quick/
+#   --ci         every benchmark and parameter once, 1 fork, 0.5 s warm-up + 0.5 s (about 5 min); gates only
+#                failed benchmarks and allocation (jmh/ci-alloc.txt); ratios are "not measured (CI smoke)";
+#                output into jmh/target/perf-results-ci/
+#   --gate FILE  ratio rules (format of jmh/targets.txt): exit 3 when a rule is missed, i.e. its 95%
+#                interval lies entirely on the wrong side of the threshold, or has no data;
+#                "inconclusive" is printed and does not fail
+#   --alloc FILE allocation rules (format of jmh/ci-alloc.txt): exit 4 when one is exceeded
+#                (--ci uses jmh/ci-alloc.txt unless --alloc is given)
 #   --out DIR    output directory instead of the default
 #   --no-build   use the existing jmh/target/benchmarks.jar
-#   -- ARGS      extra JMH arguments, e.g. -- -p impl=JDK,NETTY_NIO RoundTrip
-#                (do not pass -jvmArgsAppend: it would replace the benchmarks' --add-opens; use -jvmArgsPrepend)
-# Exit status: non-zero if the build or any benchmark fails (JMH -foe true), 3 if the gate fails.
+#   --plan       print the plan and the time estimate, run nothing
+#   -- ARGS      run one JMH invocation with ARGS instead of the suite's plan, e.g.
+#                -- -p impl=JDK,NETTY_NIO RoundTrip; the mode's fork and iteration options apply
+#                unless ARGS set them (do not pass -jvmArgsAppend: it would replace the benchmarks'
+#                --add-opens; use -jvmArgsPrepend)
+# Java: $JAVA_HOME/bin/java if JAVA_HOME is set, else java on the PATH; JMH forks the benchmark
+# JVMs with the same java. Example: JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 jmh/bench.sh
+# Exit status: 0 ok; 1 the build failed, JMH wrote no results, or a planned benchmark run has no
+# result (it failed); 2 bad arguments; 3 a --gate rule missed; 4 an allocation rule exceeded.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-usage() { sed -n '2,20p' "$ROOT/jmh/bench.sh" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$ROOT/jmh/bench.sh" | sed 's/^# \{0,1\}//'; }
 cd "$ROOT"
 
 MODE=full
 GATE=""
+ALLOC=""
 OUT=""
 BUILD=1
+PLAN_ONLY=0
 EXTRA=()
+USER_ARGS=0
 ORIG_ARGS=("$@")
+abspath() { [ -f "$1" ] || { echo "bench.sh: file '$1' not found" >&2; exit 2; }; echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --ci) MODE=ci ;;
-    --gate) [ $# -ge 2 ] || { echo "bench.sh: --gate needs a file" >&2; exit 2; }; GATE="$2"; shift ;;
+    --quick) MODE=quick ;;
+    --gate) [ $# -ge 2 ] || { echo "bench.sh: --gate needs a file" >&2; exit 2; }; GATE="$(abspath "$2")"; shift ;;
+    --alloc) [ $# -ge 2 ] || { echo "bench.sh: --alloc needs a file" >&2; exit 2; }; ALLOC="$(abspath "$2")"; shift ;;
     --out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a directory" >&2; exit 2; }; OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
+    --plan) PLAN_ONLY=1 ;;
     -h|--help) usage; exit 0 ;;
-    --) shift; EXTRA=("$@"); break ;;
+    --) shift; EXTRA=("$@"); USER_ARGS=1; break ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-if [ -n "$GATE" ]; then
-  [ -f "$GATE" ] || { echo "bench.sh: gate file '$GATE' not found" >&2; exit 2; }
-  GATE="$(cd "$(dirname "$GATE")" && pwd)/$(basename "$GATE")"
-fi
+if [ "$MODE" = ci ] && [ -z "$ALLOC" ]; then ALLOC="$ROOT/jmh/ci-alloc.txt"; fi
 if [ -z "$OUT" ]; then
-  if [ "$MODE" = ci ]; then OUT="jmh/target/perf-results-ci"; else OUT="perf-results"; fi
+  case "$MODE" in
+    ci) OUT="jmh/target/perf-results-ci" ;;
+    quick) OUT="jmh/target/perf-results-quick" ;;
+    *) OUT="perf-results" ;;
+  esac
 fi
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
@@ -69,48 +93,130 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
   echo "memory:     $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel:     $(uname -srmo)"
   echo "os:         $( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || echo unknown)"
-  echo "jdk:        $("$JAVA" -version 2>&1 | tr '\n' ' ' | sed 's/ *$//')"
+  echo "jdk:        $("$JAVA" -version 2>&1 | tr '\n' ' ' | sed 's/ *$//') ($(command -v "$JAVA" || echo "$JAVA"))"
   echo "commit:     $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
   echo "load avg:   $(cut -d' ' -f1-3 /proc/loadavg) at start"
+  echo "mode:       $MODE"
 } > "$OUT/machine.txt"
-
-JMH_ARGS=(-prof gc -foe true -rf json -rff "$OUT/jmh-result.json")
-if [ "$MODE" = ci ]; then
-  JMH_ARGS+=(-f 1 -wi 0 -i 1 -r 1s)
+LOAD1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD1" -v c="$(nproc)" 'BEGIN { exit !(l > c / 4) }'; then
+  echo "== WARNING: load average $LOAD1 on $(nproc) cores at start: other work competes with the benchmarks (recorded in machine.txt)"
 fi
-# JDK_VIRTUAL needs virtual threads (JDK 21+). On an older JVM, unless the caller chose the impls
-# with -p impl=..., run every other impl. A global -p also applies to RoundTrip.onLoop, whose own
-# list leaves the JDK out, so there the JDK runs its documented fallback (round trips on the caller).
+
+# JDK_VIRTUAL needs virtual threads (JDK 21+). On an older JVM the benchmarks whose impl list has it
+# run the other impls (IMPL_FILTER); RoundTrip.onLoop's own list never has the JDK impls.
 JAVA_SPEC=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-USER_IMPL=0
-for a in "${EXTRA[@]+"${EXTRA[@]}"}"; do
-  case "$a" in impl=*) USER_IMPL=1 ;; esac
-done
-if [ "${JAVA_SPEC%%.*}" -lt 21 ] 2>/dev/null && [ "$USER_IMPL" = 0 ]; then
+IMPL_FILTER=()
+if [ "${JAVA_SPEC%%.*}" -lt 21 ] 2>/dev/null; then
   echo "== JDK $JAVA_SPEC has no virtual threads: JDK_VIRTUAL left out of this run"
-  JMH_ARGS+=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,NETTY_NIO,NETTY_EPOLL,NETTY_EPOLL_BUSY,NETTY_IO_URING,JDK)
+  IMPL_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,NETTY_NIO,NETTY_EPOLL,NETTY_EPOLL_BUSY,NETTY_IO_URING,JDK)
 fi
-JMH_ARGS+=("${EXTRA[@]+"${EXTRA[@]}"}")
-JMH_CMD=("$JAVA" -jar "$JAR" "${JMH_ARGS[@]}")
+F=("${IMPL_FILTER[@]+"${IMPL_FILTER[@]}"}")
 
+# The plan: one JMH invocation per line of INVOCATIONS (arguments separated by spaces). The default
+# suite's forks, warm-up and measurement are the benchmark classes' annotations (see jmh/README.md).
+B=io.muduo4j.bench
+INVOCATIONS=()
+case "$MODE" in
+  full)
+    INVOCATIONS+=("-bm sample ${F[*]:-} $B.ConnectBenchmark")
+    INVOCATIONS+=("${F[*]:-} $B.RoundTripBenchmark.callerThread")
+    INVOCATIONS+=("$B.RoundTripBenchmark.onLoop")
+    INVOCATIONS+=("-p size=16384 ${F[*]:-} $B.PingPongBenchmark")
+    ;;
+  quick)
+    Q="-f 1 -wi 2 -w 500ms -i 3 -r 500ms"
+    INVOCATIONS+=("-f 1 -wi 6 -w 500ms -i 3 -r 500ms -bm sample ${F[*]:-} $B.ConnectBenchmark")
+    INVOCATIONS+=("$Q ${F[*]:-} $B.RoundTripBenchmark.callerThread")
+    INVOCATIONS+=("$Q $B.RoundTripBenchmark.onLoop")
+    INVOCATIONS+=("$Q -p size=16384 ${F[*]:-} $B.PingPongBenchmark")
+    ;;
+  ci)
+    C="-f 1 -wi 1 -w 500ms -i 1 -r 500ms"
+    INVOCATIONS+=("$C ${F[*]:-} -e $B.RoundTripBenchmark.onLoop")
+    INVOCATIONS+=("$C $B.RoundTripBenchmark.onLoop")
+    ;;
+esac
+if [ "$USER_ARGS" = 1 ]; then
+  # one invocation: the mode's options that ARGS do not set, then ARGS
+  MODE_OPTS=()
+  case "$MODE" in quick) MODE_OPTS=(-f 1 -wi 2 -w 500ms -i 3 -r 500ms) ;; ci) MODE_OPTS=(-f 1 -wi 1 -w 500ms -i 1 -r 500ms) ;; esac
+  KEEP=()
+  i=0
+  while [ $i -lt ${#MODE_OPTS[@]} ]; do
+    opt="${MODE_OPTS[$i]}"; val="${MODE_OPTS[$((i + 1))]}"
+    set_by_user=0
+    for a in "${EXTRA[@]}"; do [ "$a" = "$opt" ] && set_by_user=1; done
+    [ "$set_by_user" = 1 ] || KEEP+=("$opt" "$val")
+    i=$((i + 2))
+  done
+  USER_IMPL=0
+  for a in "${EXTRA[@]}"; do case "$a" in impl=*) USER_IMPL=1 ;; esac; done
+  [ "$USER_IMPL" = 1 ] || KEEP+=("${IMPL_FILTER[@]+"${IMPL_FILTER[@]}"}")
+  USER_INV=("${KEEP[@]+"${KEEP[@]}"}" "${EXTRA[@]}")
+  INVOCATIONS=(__USER__)
+fi
+
+PARTS="$OUT/.parts"
+rm -rf "$PARTS"; mkdir -p "$PARTS"
+EXPECT="$PARTS/expected.txt"
+: > "$EXPECT"
+rm -f "$OUT/jmh-result.json" "$OUT/jmh-output.txt"
 {
   printf 'jmh/bench.sh'; [ ${#ORIG_ARGS[@]} -eq 0 ] || printf ' %q' "${ORIG_ARGS[@]}"; printf '\n'
-  printf '# which ran:\n'
-  printf '%q ' "${JMH_CMD[@]}" | sed "s|$ROOT/||g; s| $||"; printf '\n'
+  printf '# which ran (java: %s):\n' "$JAVA"
 } > "$OUT/command.txt"
 
-echo "== benchmarks ($MODE): ${JMH_CMD[*]}"
-rm -f "$OUT/jmh-result.json"
-"${JMH_CMD[@]}" 2>&1 | tee "$OUT/jmh-output.txt"
-[ -s "$OUT/jmh-result.json" ] || { echo "bench.sh: JMH wrote no results" >&2; exit 1; }
+echo "== plan ($MODE mode; estimate from forks x (warm-up + measurement + JVM start)):"
+TOTAL_EST=0
+args_of() { if [ "$1" = __USER__ ]; then ARGS=("${USER_INV[@]}"); else read -r -a ARGS <<< "$1"; fi; }
+for inv in "${INVOCATIONS[@]}"; do
+  args_of "$inv"
+  "$JAVA" -cp "$JAR" io.muduo4j.bench.report.Plan --expect "$EXPECT" --seconds "$PARTS/seconds.txt" -- "${ARGS[@]}" \
+    || { echo "bench.sh: cannot plan JMH arguments: ${ARGS[*]}" >&2; exit 2; }
+  TOTAL_EST=$((TOTAL_EST + $(cat "$PARTS/seconds.txt")))
+done
+if [ "$TOTAL_EST" -lt 120 ]; then EST_TEXT="about $TOTAL_EST s"; else EST_TEXT="about $(( (TOTAL_EST + 30) / 60 )) min ($TOTAL_EST s)"; fi
+echo "== estimated benchmark time: $EST_TEXT, build not included; started $(date "+%H:%M")"
+if [ "$PLAN_ONLY" = 1 ]; then rm -rf "$PARTS"; exit 0; fi
+[ "$MODE" = quick ] && echo "== QUICK MODE: 1 fork, short warm-up: not for claims"
+[ "$MODE" = ci ] && echo "== CI MODE: smoke run: ratios are not measured; gates: failed benchmarks, allocation"
 
-REPORT=("$JAVA" -Djava.awt.headless=true -cp "$JAR" io.muduo4j.bench.report.Report
-  --json "$OUT/jmh-result.json" --out "$OUT" --machine "$OUT/machine.txt" --command "$OUT/command.txt"
-  --check "$ROOT/jmh/targets.txt")
-if [ "$MODE" = ci ]; then
-  REPORT+=(--title "muduo4j benchmarks: CI smoke run" --note "CI mode: every benchmark once, no warm-up, 1 s. The numbers only show that each benchmark runs; they are not measurements.")
-fi
-if [ -n "$GATE" ]; then REPORT+=(--gate "$GATE"); fi
+JMH_FAILED=0
+n=0
+for inv in "${INVOCATIONS[@]}"; do
+  n=$((n + 1))
+  args_of "$inv"
+  JMH_CMD=("$JAVA" -jar "$JAR" -prof gc -foe false -rf json -rff "$PARTS/part-$n.json" "${ARGS[@]}")
+  printf '%q ' "${JMH_CMD[@]}" | sed "s|$ROOT/||g; s|$OUT/.parts/|<out>/|g; s| $||" >> "$OUT/command.txt"; printf '\n' >> "$OUT/command.txt"
+  echo "== benchmarks $n/${#INVOCATIONS[@]} ($MODE): ${ARGS[*]}"
+  set +e
+  "${JMH_CMD[@]}" 2>&1 | tee -a "$OUT/jmh-output.txt"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" != 0 ]; then echo "bench.sh: JMH exited with $rc" >&2; JMH_FAILED=1; fi
+done
+JSONS=()
+for f in "$PARTS"/part-*.json; do [ -s "$f" ] && JSONS+=(--json "$f"); done
+[ ${#JSONS[@]} -gt 0 ] || { echo "bench.sh: JMH wrote no results" >&2; exit 1; }
+
+REPORT=("$JAVA" -Djava.awt.headless=true -cp "$JAR" io.muduo4j.bench.report.Report "${JSONS[@]}"
+  --merged "$OUT/jmh-result.json" --out "$OUT" --machine "$OUT/machine.txt" --command "$OUT/command.txt"
+  --expect "$EXPECT" --check "$ROOT/jmh/targets.txt")
+case "$MODE" in
+  ci) REPORT+=(--smoke --title "muduo4j benchmarks: CI smoke run (not measurements)"
+        --note "CI mode: every benchmark once, 1 fork, 0.5 s warm-up, 0.5 s measured. It shows that each benchmark runs and what it allocates; its timings are not measurements and no ratio is evaluated.") ;;
+  quick) REPORT+=(--title "muduo4j benchmarks: quick run (not for claims)"
+        --note "Quick mode: the headline cases, 1 fork, short warm-up. No intervals, so every verdict is inconclusive; use the default suite for figures.") ;;
+esac
+[ -z "$GATE" ] || REPORT+=(--gate "$GATE")
+[ -z "$ALLOC" ] || REPORT+=(--alloc "$ALLOC")
 echo "== report"
+set +e
 "${REPORT[@]}"
-echo "== done in $(( $(date +%s) - START )) s; results in ${OUT#$ROOT/}/"
+STATUS=$?
+set -e
+rm -rf "$PARTS"
+if [ "$STATUS" = 0 ] && [ "$JMH_FAILED" = 1 ]; then STATUS=1; fi
+echo "== done in $(( $(date +%s) - START )) s (estimated $TOTAL_EST s + build); results in ${OUT#$ROOT/}/; exit $STATUS"
+exit "$STATUS"

@@ -32,9 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 4, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
+@Warmup(iterations = 6, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
         BenchJvm.NO_LEAK_DETECTION})
 public class ConnectBenchmark {
     @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING", "JDK", "JDK_VIRTUAL"})

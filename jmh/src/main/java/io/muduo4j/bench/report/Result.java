@@ -34,10 +34,16 @@ final class Result {
     /** Secondary metrics: name to score. */
     final Map<String, Double> secondary;
     final Map<String, String> secondaryUnits;
+    /**
+     * The headline figure per fork and measured iteration: {@code iterations.get(fork)[i]}. For
+     * {@code sample} mode the mean of the iteration's samples (from JMH's rawDataHistogram), for
+     * ping-pong the iteration's MiB/s, otherwise JMH's iteration score (rawData).
+     */
+    final List<double[]> iterations;
 
     private Result(String benchmark, String mode, String impl, Map<String, String> params, double score, double error,
                    String unit, Map<String, Double> percentiles, Map<String, Double> secondary,
-                   Map<String, String> secondaryUnits) {
+                   Map<String, String> secondaryUnits, List<double[]> iterations) {
         this.benchmark = benchmark;
         this.mode = mode;
         this.impl = impl;
@@ -48,6 +54,123 @@ final class Result {
         this.percentiles = percentiles;
         this.secondary = secondary;
         this.secondaryUnits = secondaryUnits;
+        this.iterations = iterations;
+    }
+
+    /** Test fixture: a result with the given headline iteration scores per fork (no secondary metrics). */
+    static Result of(String benchmark, String mode, String impl, Map<String, String> params, String unit,
+                     List<double[]> iterations) {
+        double[] means = new double[iterations.size()];
+        for (int i = 0; i < means.length; i++) {
+            means[i] = Stats.mean(iterations.get(i));
+        }
+        return new Result(benchmark, mode, impl, Collections.unmodifiableMap(new TreeMap<>(params)),
+                means.length == 0 ? Double.NaN : Stats.mean(means), Double.NaN, unit, Map.of(), Map.of(), Map.of(),
+                iterations);
+    }
+
+    private static String config(JsonObject o) {
+        try {
+            int forks = o.get("forks").getAsInt();
+            return forks + (forks == 1 ? " fork" : " forks") + ", warm-up " + o.get("warmupIterations").getAsInt()
+                    + " x " + o.get("warmupTime").getAsString() + ", measurement " + o.get("measurementIterations").getAsInt()
+                    + " x " + o.get("measurementTime").getAsString();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** rawData: one array per fork of iteration scores. */
+    private static List<double[]> rawData(JsonObject metric) {
+        List<double[]> forks = new ArrayList<>();
+        if (metric == null || !metric.has("rawData") || !metric.get("rawData").isJsonArray()) {
+            return forks;
+        }
+        for (JsonElement f : metric.getAsJsonArray("rawData")) {
+            JsonArray it = f.getAsJsonArray();
+            double[] v = new double[it.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = number(it.get(i));
+            }
+            forks.add(v);
+        }
+        return forks;
+    }
+
+    /** rawDataHistogram: per fork, per iteration, [value, count] pairs; reduced to the iteration means. */
+    private static List<double[]> histogramMeans(JsonObject metric) {
+        List<double[]> forks = new ArrayList<>();
+        if (metric == null || !metric.has("rawDataHistogram")) {
+            return forks;
+        }
+        for (JsonElement f : metric.getAsJsonArray("rawDataHistogram")) {
+            JsonArray its = f.getAsJsonArray();
+            double[] v = new double[its.size()];
+            for (int i = 0; i < v.length; i++) {
+                double sum = 0;
+                double count = 0;
+                for (JsonElement pair : its.get(i).getAsJsonArray()) {
+                    JsonArray p = pair.getAsJsonArray();
+                    double c = number(p.get(1));
+                    sum += number(p.get(0)) * c;
+                    count += c;
+                }
+                v[i] = count > 0 ? sum / count : Double.NaN;
+            }
+            forks.add(v);
+        }
+        return forks;
+    }
+
+    /** How the row was run, from the JSON: "3 forks, warm-up 6 x 1 s, measurement 5 x 1 s". */
+    String config = "";
+
+    /** The identity of a run: {@code Connect.connect:sample[impl=JDK]} (parameters sorted by name, impl included). */
+    static String key(String benchmark, String mode, Map<String, String> allParams) {
+        StringBuilder sb = new StringBuilder(benchmark).append(':').append(mode).append('[');
+        boolean first = true;
+        for (Map.Entry<String, String> p : new TreeMap<>(allParams).entrySet()) {
+            if (!first) {
+                sb.append(',');
+            }
+            first = false;
+            sb.append(p.getKey()).append('=').append(p.getValue());
+        }
+        return sb.append(']').toString();
+    }
+
+    String key() {
+        Map<String, String> all = new TreeMap<>(params);
+        if (!impl.isEmpty()) {
+            all.put("impl", impl.toUpperCase(Locale.ROOT));
+        }
+        return key(benchmark, mode, all);
+    }
+
+    /** Number of forks with data. */
+    int forks() {
+        return iterations.size();
+    }
+
+    /** The headline figure's mean per fork (for sample mode: each iteration's mean, averaged over iterations). */
+    double[] forkMeans() {
+        double[] m = new double[iterations.size()];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = Stats.mean(iterations.get(i));
+        }
+        return m;
+    }
+
+    /** The headline figure over forks, with its 95% interval when there are at least 2 forks. */
+    Stats.Estimate estimate() {
+        if (iterations.isEmpty()) {
+            return new Stats.Estimate(headline(), Double.NaN, Double.NaN, 1);
+        }
+        return Stats.meanOfForks(forkMeans());
+    }
+
+    Stats.Drift drift() {
+        return Stats.drift(iterations);
     }
 
     static String shortName(String fullName) {
@@ -114,8 +237,18 @@ final class Result {
                     secUnits.put(m.getKey(), mo.has("scoreUnit") ? mo.get("scoreUnit").getAsString() : "");
                 }
             }
+            List<double[]> its;
+            if (o.has("secondaryMetrics") && o.getAsJsonObject("secondaryMetrics").has("mibPerSec")) {
+                its = rawData(o.getAsJsonObject("secondaryMetrics").getAsJsonObject("mibPerSec"));
+            } else if (mode.equals("sample")) {
+                its = histogramMeans(pm);
+            } else {
+                its = rawData(pm);
+            }
             out.add(new Result(benchmark, mode, impl, Collections.unmodifiableMap(params), number(pm.get("score")),
-                    number(pm.get("scoreError")), pm.get("scoreUnit").getAsString(), pct, sec, secUnits));
+                    number(pm.get("scoreError")), pm.get("scoreUnit").getAsString(), pct, sec, secUnits,
+                    Collections.unmodifiableList(its)));
+            out.get(out.size() - 1).config = config(o);
         }
         return out;
     }
