@@ -120,6 +120,7 @@ INVOCATIONS=()
 case "$MODE" in
   full)
     INVOCATIONS+=("-bm sample ${F[*]:-} $B.ConnectBenchmark")
+    INVOCATIONS+=("$B.ConnectOnLoopBenchmark")
     INVOCATIONS+=("${F[*]:-} $B.RoundTripBenchmark.callerThread")
     INVOCATIONS+=("$B.RoundTripBenchmark.onLoop")
     INVOCATIONS+=("-p size=16384 ${F[*]:-} $B.PingPongBenchmark")
@@ -127,6 +128,7 @@ case "$MODE" in
   quick)
     Q="-f 1 -wi 2 -w 500ms -i 3 -r 500ms"
     INVOCATIONS+=("-f 1 -wi 6 -w 500ms -i 3 -r 500ms -bm sample ${F[*]:-} $B.ConnectBenchmark")
+    INVOCATIONS+=("$Q $B.ConnectOnLoopBenchmark")
     INVOCATIONS+=("$Q ${F[*]:-} $B.RoundTripBenchmark.callerThread")
     INVOCATIONS+=("$Q $B.RoundTripBenchmark.onLoop")
     INVOCATIONS+=("$Q -p size=16384 ${F[*]:-} $B.PingPongBenchmark")
