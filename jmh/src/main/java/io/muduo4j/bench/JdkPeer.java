@@ -132,6 +132,7 @@ final class JdkPeer implements Peer {
         private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
         private final Thread acceptor;
         private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicLong closed = new java.util.concurrent.atomic.AtomicLong();
         private final InetSocketAddress address;
 
         EchoServerImpl(InetSocketAddress bind, boolean virtual) throws IOException {
@@ -190,10 +191,16 @@ final class JdkPeer implements Peer {
             } finally {
                 open.remove(ch);
                 closeQuietly(ch);
+                closed.incrementAndGet();
                 if (virtual) {
                     buffers.offer(buf);
                 }
             }
+        }
+
+        @Override
+        public long connectionsClosed() {
+            return closed.get();
         }
 
         @Override

@@ -151,6 +151,12 @@ final class MuduoPeer implements Peer {
         }
         server.setTcpNoDelay(true);
         server.setMessageCallback((conn, buf, receiveNanos) -> conn.send(buf));
+        java.util.concurrent.atomic.AtomicLong closed = new java.util.concurrent.atomic.AtomicLong();
+        server.setConnectionCallback(conn -> {
+            if (!conn.connected()) {
+                closed.incrementAndGet();
+            }
+        });
         InetSocketAddress address;
         try {
             server.start();
@@ -168,6 +174,11 @@ final class MuduoPeer implements Peer {
             @Override
             public InetSocketAddress address() {
                 return address;
+            }
+
+            @Override
+            public long connectionsClosed() {
+                return closed.get();
             }
 
             @Override

@@ -164,10 +164,16 @@ final class NettyPeer implements Peer {
 
     // ------------------------------------------------------------------ server
 
-    /** Echoes every buffer back; flushes once per read burst. Shared by all child channels. */
+    /** Echoes every buffer back; flushes once per read burst; counts closed channels. Shared by a server's child channels. */
     @ChannelHandler.Sharable
     static final class EchoHandler extends ChannelInboundHandlerAdapter {
-        static final EchoHandler INSTANCE = new EchoHandler();
+        final java.util.concurrent.atomic.AtomicLong closed = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            closed.incrementAndGet();
+            ctx.fireChannelInactive();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -190,10 +196,11 @@ final class NettyPeer implements Peer {
         EventLoopGroup boss = group(1, name() + "-server", false);
         EventLoopGroup workers = ioThreads > 1 ? group(ioThreads, name() + "-server-io", false) : boss;
         Channel ch;
+        EchoHandler echo = new EchoHandler();
         try {
             ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(serverChannelClass())
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(EchoHandler.INSTANCE);
+                    .childHandler(echo);
             ChannelFuture f = b.bind(bind).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 throw new IOException("bind " + bind + " failed: " + f.cause(), f.cause());
@@ -211,6 +218,11 @@ final class NettyPeer implements Peer {
             @Override
             public InetSocketAddress address() {
                 return address;
+            }
+
+            @Override
+            public long connectionsClosed() {
+                return echo.closed.get();
             }
 
             @Override

@@ -75,6 +75,14 @@ interface Peer {
     interface Server extends AutoCloseable {
         InetSocketAddress address();
 
+        /**
+         * Connections this server has closed so far (any thread; the count may lag a little). A
+         * connect benchmark waits while the server is too far behind: a client that connects faster
+         * than the server accepts and closes fills the listen backlog, and then the kernel drops
+         * SYNs and the connect waits out a 1 s retransmission.
+         */
+        long connectionsClosed();
+
         @Override
         void close();
     }
