@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "ConnectClient", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Sequential connect-establish-close against any listening server (abortive close: "
                 + "SO_LINGER 0, so no TIME_WAIT). Ends with one line",
-                "RESULT start=<caller|loop> conn_p50_us=<x> conn_p99_us=<x> conn_per_s=<x>",
+                "RESULT start=<caller|classic|loop> conn_p50_us=<x> conn_p99_us=<x> conn_per_s=<x>",
                 "or, with --echo: RESULT start=caller echo1_p50_us=<x> echo1_p99_us=<x> echo1_per_s=<x>",
                 "--start caller: each sample runs on the measuring thread from starting the connect to the "
                         + "established-connection callback (jdk: connect() returning), plus initiating the close "
@@ -60,6 +60,10 @@ public final class ConnectClient implements Callable<Integer> {
                     + "as a proxy opens an upstream connection in a callback; not for jdk, jdk-virtual). "
                     + "Default: ${DEFAULT-VALUE}.")
     Peer.ConnectStart start;
+
+    @Option(names = "--percentiles",
+            description = "Also print the latency distribution (HdrHistogram percentiles, in microseconds) before the RESULT line.")
+    boolean percentiles;
 
     @Option(names = "--echo",
             description = "Accept-path mode: after connecting, send 1 byte and wait for its 1-byte echo, then close "
@@ -127,6 +131,9 @@ public final class ConnectClient implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%s: %d connections%s started from the %s, %d warm-up, in %.3f s, mean %.1f us, "
                         + "max %.1f us%n", impl.label, count, echo ? " with a 1-byte echo" : "", where, warmup, secs,
                 h.getMean() / 1000.0, Cli.micros(h.getMaxValue()));
+        if (percentiles) {
+            h.outputPercentileDistribution(System.out, 5, 1000.0);
+        }
         System.out.printf(Locale.ROOT, "RESULT start=%s %s_p50_us=%.1f %s_p99_us=%.1f %s_per_s=%.1f%n", where,
                 key, Cli.micros(h.getValueAtPercentile(50)), key, Cli.micros(h.getValueAtPercentile(99)), key,
                 count / secs);
