@@ -135,8 +135,9 @@ case "$MODE" in
     ;;
   ci)
     C="-f 1 -wi 1 -w 500ms -i 1 -r 500ms"
-    INVOCATIONS+=("$C ${F[*]:-} -e $B.RoundTripBenchmark.onLoop")
-    INVOCATIONS+=("$C $B.RoundTripBenchmark.onLoop")
+    # The benchmarks with their own impl lists (no JDK peers) run without the JDK-version filter.
+    INVOCATIONS+=("$C ${F[*]:-} -e $B.RoundTripBenchmark.onLoop,$B.ConnectOnLoopBenchmark")
+    INVOCATIONS+=("$C $B.RoundTripBenchmark.onLoop $B.ConnectOnLoopBenchmark")
     ;;
 esac
 if [ "$USER_ARGS" = 1 ]; then
