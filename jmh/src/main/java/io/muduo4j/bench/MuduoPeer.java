@@ -217,6 +217,24 @@ final class MuduoPeer implements Peer {
             client.setConnectFailedCallback((cause, attempt, nextDelayMs) -> failure = cause);
             client.setMaxAttempts(1);
         }
+
+        /** Sends one byte on {@code conn} and spins until its echo has arrived. */
+        void echoOneByte(TcpConnection conn, long deadline) throws IOException {
+            long target = echoed + 1;
+            if (!conn.send(ONE_BYTE)) {
+                throw new IOException("connection to " + client.serverAddress() + " closed before the echo");
+            }
+            int spins = 0;
+            while (echoed < target) {
+                if ((++spins & 0xfff) == 0) {
+                    if (!conn.connected()) {
+                        throw new IOException("connection to " + client.serverAddress() + " closed before the echo");
+                    }
+                    Waits.check(deadline, "muduo4j 1-byte echo");
+                }
+                Thread.onSpinWait();
+            }
+        }
     }
 
     private static final byte[] ONE_BYTE = {'x'};
@@ -269,19 +287,7 @@ final class MuduoPeer implements Peer {
             }
             TcpConnection conn = c.client.connection();
             if (conn != null && echo1) {
-                long target = c.echoed + 1;
-                if (!conn.send(ONE_BYTE)) {
-                    throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
-                }
-                while (c.echoed < target) {
-                    if ((++spins & 0xfff) == 0) {
-                        if (c.downs == c.ups) {
-                            throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
-                        }
-                        Waits.check(deadline, "muduo4j 1-byte echo");
-                    }
-                    Thread.onSpinWait();
-                }
+                c.echoOneByte(conn, deadline);
             }
             if (conn != null) {
                 conn.abort(); // SO_LINGER 0: RST, asynchronous
@@ -489,19 +495,7 @@ final class MuduoPeer implements Peer {
             }
             TcpConnection conn = c.client.connectNow();
             if (echo1) {
-                long target = c.echoed + 1;
-                if (!conn.send(ONE_BYTE)) {
-                    throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
-                }
-                while (c.echoed < target) {
-                    if ((++spins & 0xfff) == 0) {
-                        if (!conn.connected()) {
-                            throw new IOException("connection to " + c.client.serverAddress() + " closed before the echo");
-                        }
-                        Waits.check(deadline, "muduo4j 1-byte echo");
-                    }
-                    Thread.onSpinWait();
-                }
+                c.echoOneByte(conn, deadline);
             }
             conn.abort(); // SO_LINGER 0: RST, asynchronous
         }
