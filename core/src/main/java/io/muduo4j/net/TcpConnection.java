@@ -480,8 +480,8 @@ public final class TcpConnection {
     /**
      * The connecting thread's half of {@link TcpClient#connectNow()}: the connection is
      * {@link State#CONNECTED} from here (sends are written by the caller itself while the loop has
-     * not seen it yet, through {@code spare}), and its registration is posted to the loop, which
-     * then reads and calls the up callback. Returns false, with the connection closed and nothing
+     * not seen it yet), and its registration is posted to the loop, which then reads and calls the
+     * up callback. Returns false, with the connection closed and nothing
      * posted, when the loop has ended. Any thread but the loop's, once, on a new connection.
      * The staging buffer is the loop's to give: a send before the registration takes one of the
      * loop's spares ({@link BufferPool#takeSpare()}), so a connection that is not written to
@@ -512,7 +512,8 @@ public final class TcpConnection {
         adopted = false;
         State s = state;
         // An adopted connection is CONNECTED already, or DISCONNECTING when its owner closed it
-        // before the loop got here: it still comes up (one up callback, then the close).
+        // before the loop got here: it is registered either way, and gets its up callback only
+        // in the first case (see below).
         if (fromCaller ? s == State.DISCONNECTED : s != State.CONNECTING) {
             return; // destroyed before it was established (server stopping)
         }
@@ -583,7 +584,7 @@ public final class TcpConnection {
             return;
         }
         if (adopted) {
-            connectEstablished(); // its owner saw it up: one up callback before the down one
+            connectEstablished(); // registered first, so its up and down callbacks pair up (both or neither)
         }
         destroyed = true;
         State s = state;
@@ -622,7 +623,7 @@ public final class TcpConnection {
     void closeAndDestroyInLoop() {
         loop.assertInLoopThread();
         if (adopted) {
-            connectEstablished(); // its owner saw it up: one up callback before the down one
+            connectEstablished(); // registered first, so its up and down callbacks pair up (both or neither)
         }
         handleClose(null);
         connectDestroyed();
