@@ -48,8 +48,16 @@ for a in "${PASS[@]+"${PASS[@]}"}"; do
   case "$a" in -h|--help|-V|--version) exec "$JAVA" -cp "$JAR" io.muduo4j.bench.cross.CrossProcess "$a" ;; esac
 done
 
+REPORT_ONLY=0
+for a in "${PASS[@]+"${PASS[@]}"}"; do
+  [ "$a" = --report-only ] && REPORT_ONLY=1
+done
+
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
+# --report-only rebuilds README.md and chart.png from the run in OUT: its TSV files, machine and
+# command stay as they are.
+if [ "$REPORT_ONLY" = 0 ]; then
 {
   echo "date:       $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "cpu:        $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
@@ -66,6 +74,7 @@ OUT="$(cd "$OUT" && pwd)"
   printf 'jmh/crossproc.sh'; [ ${#ORIG_ARGS[@]} -eq 0 ] || printf ' %q' "${ORIG_ARGS[@]}"; printf '\n'
 } > "$OUT/command.txt"
 rm -rf "$OUT/logs" "$OUT/results.tsv" "$OUT/syscalls.tsv"
+fi
 
 set +e
 "$JAVA" -Djava.awt.headless=true -cp "$JAR" io.muduo4j.bench.cross.CrossProcess --jar "$JAR" --out "$OUT" \

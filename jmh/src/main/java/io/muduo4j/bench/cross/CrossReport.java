@@ -1,15 +1,9 @@
 package io.muduo4j.bench.cross;
 
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.geom.Rectangle2D;
-import java.awt.image.BufferedImage;
+import io.muduo4j.bench.report.Charts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,14 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
-import org.jfree.chart.plot.CategoryPlot;
-import org.jfree.chart.renderer.category.BarRenderer;
-import org.jfree.chart.renderer.category.StandardBarPainter;
-import org.jfree.data.category.DefaultCategoryDataset;
 
 /** README.md (a table per figure: median and range over rounds, per-round ratios) and chart.png of a cross-process run. */
 final class CrossReport {
@@ -167,7 +153,7 @@ final class CrossReport {
         if (c.machine != null) {
             md.append("Machine (`machine.txt`):\n\n```\n").append(c.machine.strip()).append("\n```\n\n");
         }
-        List<CrossChart.Panel> panels = new ArrayList<>();
+        List<Charts.Panel> panels = new ArrayList<>();
         Set<String> chartImpls = new LinkedHashSet<>();
         for (String section : List.of("server", "client")) {
             if (impls(rows, section).isEmpty()) {
@@ -199,7 +185,7 @@ final class CrossReport {
                     }
                 }
                 if (!values.isEmpty()) {
-                    panels.add(new CrossChart.Panel(f.title + ": " + m.label + " (" + m.unit + ", "
+                    panels.add(new Charts.Panel(f.title + ": " + m.label + " (" + m.unit + ", "
                             + (m.higherBetter ? "higher" : "lower") + " is better)", m.unit, values));
                 }
             }
@@ -224,7 +210,7 @@ final class CrossReport {
             md.append("## Failed runs\n\n").append(fail).append('\n');
         }
         if (!panels.isEmpty()) {
-            CrossChart.write(panels, new ArrayList<>(chartImpls), out.resolve("chart.png"));
+            Charts.write(panels, new ArrayList<>(chartImpls), out.resolve("chart.png"));
             md.append("## Chart\n\nMedians over the rounds.\n\n![chart](chart.png)\n");
         }
         Files.writeString(out.resolve("README.md"), md.toString());
@@ -271,77 +257,5 @@ final class CrossReport {
         }
         sb.append('\n');
         return sb.toString();
-    }
-
-    /** Bar charts (JFreeChart, headless): one panel per headline metric, categories = the two sections. */
-    static final class CrossChart {
-        private static final int WIDTH = 1400;
-        private static final int PANEL_HEIGHT = 420;
-        private static final Color[] COLORS = {
-            new Color(0x1f77b4), new Color(0xff7f0e), new Color(0xd62728), new Color(0x9467bd), new Color(0x7f7f7f),
-            new Color(0x2ca02c), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22)
-        };
-
-        private CrossChart() {
-        }
-
-        static final class Panel {
-            final String title;
-            final String valueLabel;
-            final Map<String, Map<String, Double>> values;
-
-            Panel(String title, String valueLabel, Map<String, Map<String, Double>> values) {
-                this.title = title;
-                this.valueLabel = valueLabel;
-                this.values = values;
-            }
-        }
-
-        static void write(List<Panel> panels, List<String> impls, Path file) throws IOException {
-            BufferedImage img = new BufferedImage(WIDTH, PANEL_HEIGHT * panels.size(), BufferedImage.TYPE_INT_RGB);
-            Graphics2D g = img.createGraphics();
-            try {
-                g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-                g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-                g.setColor(Color.WHITE);
-                g.fillRect(0, 0, img.getWidth(), img.getHeight());
-                for (int i = 0; i < panels.size(); i++) {
-                    chart(panels.get(i), impls).draw(g, new Rectangle2D.Double(0, i * PANEL_HEIGHT, WIDTH, PANEL_HEIGHT));
-                }
-            } finally {
-                g.dispose();
-            }
-            ImageIO.write(img, "png", file.toFile());
-        }
-
-        private static JFreeChart chart(Panel p, List<String> impls) {
-            DefaultCategoryDataset ds = new DefaultCategoryDataset();
-            for (Map.Entry<String, Map<String, Double>> c : p.values.entrySet()) {
-                for (String impl : impls) {
-                    Double v = c.getValue().get(impl);
-                    if (v != null) {
-                        ds.addValue(v, impl, c.getKey());
-                    }
-                }
-            }
-            JFreeChart chart = ChartFactory.createBarChart(p.title, null, p.valueLabel, ds);
-            chart.setBackgroundPaint(Color.WHITE);
-            chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            CategoryPlot plot = chart.getCategoryPlot();
-            plot.setBackgroundPaint(Color.WHITE);
-            plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-            BarRenderer r = (BarRenderer) plot.getRenderer();
-            r.setBarPainter(new StandardBarPainter());
-            r.setShadowVisible(false);
-            r.setItemMargin(0.03);
-            for (int i = 0; i < ds.getRowCount(); i++) {
-                int idx = impls.indexOf(String.valueOf(ds.getRowKey(i)));
-                r.setSeriesPaint(i, COLORS[Math.floorMod(idx < 0 ? i : idx, COLORS.length)]);
-            }
-            r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.#")));
-            r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
-            r.setDefaultItemLabelsVisible(true);
-            return chart;
-        }
     }
 }

@@ -22,11 +22,14 @@ import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.data.category.DefaultCategoryDataset;
 
-/** Bar charts (JFreeChart, headless) of the headline figure per implementation, one panel per benchmark. */
-final class Charts {
+/**
+ * Bar charts (JFreeChart, headless), one panel per figure, bars per implementation: the JMH report's
+ * and the cross-process report's ({@code io.muduo4j.bench.cross.CrossReport}).
+ */
+public final class Charts {
     private static final int WIDTH = 1400;
     private static final int PANEL_HEIGHT = 460;
-    /** One colour per entry of {@link Report#IMPLS}, in that order. */
+    /** One colour per position in the implementation order ({@link Report#IMPLS} for the JMH report). */
     private static final Color[] COLORS = {
         new Color(0x1f77b4), new Color(0xaec7e8), new Color(0xff7f0e), new Color(0xd62728), new Color(0x8c564b),
         new Color(0xff9896), new Color(0x7f7f7f), new Color(0xc7c7c7), new Color(0x2ca02c), new Color(0x9467bd)
@@ -36,19 +39,32 @@ final class Charts {
     }
 
     /** One panel: title, value axis label, and value[case][impl] in display order. */
-    static final class Panel {
+    public static final class Panel {
         final String title;
         final String valueLabel;
         final Map<String, Map<String, Double>> values;
 
-        Panel(String title, String valueLabel, Map<String, Map<String, Double>> values) {
+        /**
+         * @param title the panel's title
+         * @param valueLabel the value axis label
+         * @param values value[case][impl], cases in display order
+         */
+        public Panel(String title, String valueLabel, Map<String, Map<String, Double>> values) {
             this.title = title;
             this.valueLabel = valueLabel;
             this.values = values;
         }
     }
 
-    static void write(List<Panel> panels, List<String> implOrder, Path file) throws IOException {
+    /**
+     * Writes the panels one under the other as a PNG.
+     *
+     * @param panels the panels, top to bottom
+     * @param implOrder the implementations in bar order (which also picks their colours)
+     * @param file the PNG to write
+     * @throws IOException when the file cannot be written
+     */
+    public static void write(List<Panel> panels, List<String> implOrder, Path file) throws IOException {
         if (panels.isEmpty()) {
             return;
         }
