@@ -73,6 +73,8 @@ if [ -z "$OUT" ]; then
     *) OUT="perf-results" ;;
   esac
 fi
+# --plan writes nothing into the output directory: its results and machine.txt stay as they are.
+if [ "$PLAN_ONLY" = 1 ]; then OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT; fi
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 
