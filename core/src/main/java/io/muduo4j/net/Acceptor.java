@@ -3,17 +3,13 @@ package io.muduo4j.net;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.FileChannel;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The listening socket of a {@link TcpServer}, read in the server's base loop. Hands each
- * accepted connection, non-blocking, to the new-connection handler.
+ * The listening socket of a {@link TcpServer}, read in the server's base loop. Accepts each
+ * connection, non-blocking, into a channel the new-connection handler gave it (of the I/O loop that
+ * connection will live on) and hands it back; a channel that got no connection is kept for the
+ * next one, so an accept costs no object beyond that channel.
  *
  * <p>How many per readiness event: accepting until {@code EAGAIN} costs one failing
  * {@code accept} per event, which for connections arriving one at a time is one system call in
@@ -52,13 +48,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class Acceptor {
     interface NewConnectionHandler {
-        void onNewConnection(SocketChannel socket);
+        /** An empty channel, of the loop the next connection will live on. */
+        Channel newChannel();
+
+        /** {@code ch} holds a new accepted, non-blocking socket. */
+        void onNewConnection(Channel ch);
     }
 
-    /** The accept call, replaceable in tests to inject failures; the production path calls the listener directly. */
+    /** The accept call, replaceable in tests to inject failures; the production path calls the poller directly. */
     @FunctionalInterface
     interface AcceptCall {
-        SocketChannel accept(ServerSocketChannel listener) throws IOException;
+        boolean accept(Poller poller, Channel listener, Channel into) throws IOException;
     }
 
     static final int MAX_ACCEPTS_PER_EVENT = 64;
@@ -68,15 +68,16 @@ final class Acceptor {
     static final long SUMMARY_INTERVAL_SECONDS = 10;
     private static final long SUMMARY_INTERVAL_NS = TimeUnit.SECONDS.toNanos(SUMMARY_INTERVAL_SECONDS);
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
-    private static final Path DEV_NULL = Path.of("/dev/null");
 
     private final EventLoop loop;
-    private final ServerSocketChannel server;
+    private final Poller poller;
     private final Channel channel;
     private final NewConnectionHandler handler;
-    private final AcceptCall acceptCall; // null: server.accept() itself
+    private final AcceptCall acceptCall; // null: the poller's accept itself
     private final Runnable resume = this::resume;
-    private FileChannel reserve;
+    private Channel next; // where the next connection is accepted into
+    private Object reserve;
+    private boolean open = true;
     private boolean listening;
     private boolean paused;
     private long resumeTimer;
@@ -115,31 +116,21 @@ final class Acceptor {
         this.loop = loop;
         this.handler = handler;
         this.acceptCall = acceptCall;
+        this.poller = loop.poller();
+        channel = new Channel(loop);
         try {
-            server = ServerSocketChannel.open();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open a listening socket", e);
-        }
-        try {
-            server.configureBlocking(false);
-            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (reusePort) {
-                server.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            }
-            server.bind(addr, backlog);
+            poller.listen(channel, addr, backlog, reusePort);
         } catch (IOException | UnsupportedOperationException e) {
-            closeQuietly(server);
             throw new UncheckedIOException("cannot listen on " + addr + ": " + e.getMessage(),
                     e instanceof IOException ? (IOException) e : new IOException(e));
         }
-        reserve = openReserve();
-        channel = new Channel(loop, server);
+        reserve = poller.openReserve();
         channel.setReadCallback(this::handleRead);
     }
 
     InetSocketAddress localAddress() {
         try {
-            return (InetSocketAddress) server.getLocalAddress();
+            return poller.localAddress(channel);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -204,10 +195,23 @@ final class Acceptor {
         return reserve != null;
     }
 
-    private SocketChannel accept() throws IOException {
+    /** Accepts into {@link #next}, taking a channel from the handler first when needed; null when none was pending. */
+    private Channel accept() throws IOException {
         acceptCalls++;
+        Channel into = next;
+        if (into == null) {
+            into = next = handler.newChannel();
+        }
         AcceptCall a = acceptCall;
-        return a == null ? server.accept() : a.accept(server);
+        if (!(a == null ? poller.accept(channel, into) : a.accept(poller, channel, into))) {
+            return null;
+        }
+        next = null;
+        return into;
+    }
+
+    private boolean isOpen() {
+        return open && poller.isOpen(channel);
     }
 
     private void handleRead() {
@@ -219,11 +223,11 @@ final class Acceptor {
         }
         int got = 0;
         for (int i = 0; i < max; i++) {
-            SocketChannel s;
+            Channel s;
             try {
                 s = accept();
             } catch (IOException e) {
-                if (!server.isOpen() || !recover(e)) {
+                if (!isOpen() || !recover(e)) {
                     break;
                 }
                 got++;
@@ -240,17 +244,11 @@ final class Acceptor {
         }
     }
 
-    private void accepted(SocketChannel s) {
+    private void accepted(Channel s) {
         if (failing) {
             endStreak();
         }
         pauseMs = MIN_PAUSE_MS;
-        try {
-            s.configureBlocking(false);
-        } catch (IOException e) {
-            closeQuietly(s);
-            return;
-        }
         handler.onNewConnection(s);
     }
 
@@ -262,28 +260,30 @@ final class Acceptor {
         failed(first);
         // 1. Once more, the reserve untouched.
         try {
-            SocketChannel s = accept();
+            Channel s = accept();
             if (s == null) {
                 return false;
             }
             accepted(s);
             return true;
         } catch (IOException e) {
-            if (!server.isOpen()) {
+            if (!isOpen()) {
                 return false;
             }
             failed(e);
         }
         // 2. Room for one descriptor: does accept work now?
         if (reserve != null) {
-            closeQuietly(reserve);
+            poller.closeReserve(reserve);
             reserve = null;
             boolean refused = false;
             boolean gone = false;
             try {
-                SocketChannel s = accept();
+                Channel s = accept();
                 if (s != null) {
-                    closeQuietly(s); // descriptors ran out: refused politely
+                    poller.close(s); // descriptors ran out: refused politely
+                    s.detachClosed();
+                    next = s; // empty again: the next connection goes into it
                     refused = true;
                     refusedCount++;
                     streakRefused++;
@@ -293,11 +293,11 @@ final class Acceptor {
             } catch (IOException e) {
                 failed(e);
             }
-            reserve = openReserve();
+            reserve = poller.openReserve();
             if (reserve != null && (refused || gone)) {
                 return refused;
             }
-            if (!server.isOpen()) {
+            if (!isOpen()) {
                 return false;
             }
         }
@@ -318,11 +318,11 @@ final class Acceptor {
     private void resume() {
         paused = false;
         resumeTimer = 0;
-        if (!listening || !server.isOpen()) {
+        if (!listening || !isOpen()) {
             return;
         }
         if (reserve == null) {
-            reserve = openReserve();
+            reserve = poller.openReserve();
         }
         channel.enableReading();
     }
@@ -390,17 +390,9 @@ final class Acceptor {
 
     private String describe() {
         try {
-            return String.valueOf(server.getLocalAddress());
+            return String.valueOf(poller.localAddress(channel));
         } catch (IOException e) {
             return "a closed listener";
-        }
-    }
-
-    private static FileChannel openReserve() {
-        try {
-            return FileChannel.open(DEV_NULL, StandardOpenOption.READ);
-        } catch (IOException e) {
-            return null;
         }
     }
 
@@ -413,28 +405,21 @@ final class Acceptor {
             resumeTimer = 0;
         }
         channel.remove();
-        closeQuietly(server);
-        if (reserve != null) {
-            closeQuietly(reserve);
-            reserve = null;
-        }
+        closeSockets();
     }
 
     /** Closes without the loop (the loop never ran or has ended). */
     void closeOffLoop() {
         listening = false;
-        closeQuietly(server);
-        if (reserve != null) {
-            closeQuietly(reserve);
-            reserve = null;
-        }
+        closeSockets();
     }
 
-    static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // nothing useful to do about a failing close
+    private void closeSockets() {
+        open = false;
+        poller.close(channel);
+        if (reserve != null) {
+            poller.closeReserve(reserve);
+            reserve = null;
         }
     }
 }

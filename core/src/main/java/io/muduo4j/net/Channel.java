@@ -1,7 +1,5 @@
 package io.muduo4j.net;
 
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -9,28 +7,35 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * One registered {@link SelectableChannel} of one {@link EventLoop}: its interest set and the
- * callbacks its readiness events go to. muduo's {@code Channel}, over a NIO {@link SelectionKey}.
+ * One socket of one {@link EventLoop}: its interest set and the callbacks its readiness events go
+ * to. muduo's {@code Channel}.
  *
- * <p>A Channel does not own its socket: closing the socket is its owner's job. The key is created
- * lazily, on the first interest, and {@code interestOps} is touched only when the interest actually
- * changes (each change is an {@code epoll_ctl} at the next select).
+ * <p>A Channel does not own its socket: closing the socket is its owner's job. It registers lazily,
+ * on the first interest, and tells the loop's poller only when the interest actually changes (each
+ * change is an {@code epoll_ctl}). Inside the library a channel is also the socket's handle for the
+ * loop's transport (a NIO channel or a raw descriptor, see {@link Transport}); the public
+ * constructor takes a NIO {@link SelectableChannel} and needs a loop on the {@link Transport#NIO}
+ * transport.
  *
  * <p><b>Threading:</b> every method except the getters is loop-only and checks it
  * ({@link EventLoop#assertInLoopThread()}). Callbacks run on the loop thread. A callback that throws
  * is passed to the error callback, or, when there is none, reported through the loop's
  * error reporting; the loop keeps running either way.
  *
- * <p>Interest mapping: "reading" is {@code OP_ACCEPT} for a {@link ServerSocketChannel} and
- * {@code OP_READ} otherwise; "writing" is {@code OP_WRITE}; {@link #enableConnecting()} asks for
- * {@code OP_CONNECT}, whose readiness goes to the write callback.
+ * <p>Interest bits are {@link SelectionKey}'s, whatever the transport: "reading" is
+ * {@code OP_ACCEPT} for a listening socket and {@code OP_READ} otherwise; "writing" is
+ * {@code OP_WRITE}; {@link #enableConnecting()} asks for {@code OP_CONNECT}, whose readiness goes to
+ * the write callback.
  */
 public final class Channel {
     private final EventLoop loop;
-    private SelectableChannel selectable;
-    private SelectionKey key;
+    // The socket handle, per transport; the poller's alone to read and write.
+    SelectableChannel selectable; // NIO
+    Object registration; // NIO: the SelectionKey
+    int fd = -1; // epoll: the descriptor
+    int tag; // epoll: tells this registration of fd from an earlier one of the same number
     private int interest;
-    private int readOp;
+    private int readOp = SelectionKey.OP_READ;
 
     private Runnable readCallback;
     private Runnable writeCallback;
@@ -40,16 +45,23 @@ public final class Channel {
     /**
      * Creates a channel for {@code selectable}, which must be non-blocking; registers nothing yet.
      *
-     * @param loop the loop whose selector the channel registers with
+     * @param loop the loop whose selector the channel registers with; it must run the
+     *             {@link Transport#NIO} transport
      * @param selectable the non-blocking socket
+     * @throws UnsupportedOperationException when the loop runs another transport
      */
     public Channel(EventLoop loop, SelectableChannel selectable) {
         this.loop = Objects.requireNonNull(loop, "loop");
-        this.selectable = Objects.requireNonNull(selectable, "selectable");
+        Objects.requireNonNull(selectable, "selectable");
+        if (loop.transport() != Transport.NIO) {
+            throw new UnsupportedOperationException("event loop " + loop.name() + " runs the " + loop.transport()
+                    + " transport; a NIO channel needs a loop made with EventLoop.Options.transport(Transport.NIO)");
+        }
+        this.selectable = selectable;
         this.readOp = selectable instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ;
     }
 
-    /** Creates a channel with no socket yet; {@link #reset(SelectableChannel)} attaches one (for reuse). */
+    /** Creates a channel with no socket yet; the poller opens or accepts one into it. */
     Channel(EventLoop loop) {
         this.loop = Objects.requireNonNull(loop, "loop");
     }
@@ -64,9 +76,9 @@ public final class Channel {
     }
 
     /**
-     * The socket this channel watches.
+     * The NIO socket this channel watches.
      *
-     * @return the socket, or null when none is attached
+     * @return the socket, or null when none is attached or the loop's transport is not NIO
      */
     public SelectableChannel selectable() {
         return selectable;
@@ -91,7 +103,7 @@ public final class Channel {
     }
 
     /**
-     * Called when the selector reports the key invalid (the socket was closed elsewhere).
+     * Called when the poller reports the registration invalid (the socket was closed elsewhere).
      *
      * @param cb the close callback
      */
@@ -133,7 +145,7 @@ public final class Channel {
         update(interest | SelectionKey.OP_CONNECT);
     }
 
-    /** Clears the interest set; the key stays registered. */
+    /** Clears the interest set; the channel stays registered. */
     public void disableAll() {
         update(0);
     }
@@ -166,7 +178,7 @@ public final class Channel {
     }
 
     /**
-     * The interest set as NIO {@code OP_*} bits.
+     * The interest set as {@link SelectionKey} {@code OP_*} bits.
      *
      * @return the interest bits
      */
@@ -175,22 +187,19 @@ public final class Channel {
     }
 
     /**
-     * Deregisters from the selector (the key is cancelled). The socket stays open. A NIO channel
-     * cannot be registered again with the same selector until the next select has run, so code
-     * that hands a socket on to a new owner uses {@link #transferTo(Channel)} instead.
+     * Deregisters from the poller. The socket stays open. A NIO channel cannot be registered again
+     * with the same selector until the next select has run, so code that hands a socket on to a
+     * new owner uses {@link #transferTo(Channel)} instead.
      */
     public void remove() {
         loop.assertInLoopThread();
         interest = 0;
-        if (key != null) {
-            key.cancel();
-            key = null;
-        }
+        loop.poller().remove(this);
     }
 
     /**
-     * Moves this channel's socket and its selector registration to {@code successor} (which must
-     * belong to the same loop and hold no socket), keeping the key alive: the way a connected
+     * Moves this channel's socket and its registration to {@code successor} (which must belong to
+     * the same loop and hold no socket), keeping the registration alive: the way a connected
      * socket passes from the connector to its connection without deregistering. This channel is
      * left empty, with no interest.
      */
@@ -199,81 +208,67 @@ public final class Channel {
         if (successor.loop != loop) {
             throw new IllegalArgumentException("successor belongs to another loop");
         }
-        successor.selectable = selectable;
         successor.readOp = readOp;
-        successor.key = key;
         successor.interest = interest;
-        if (key != null) {
-            key.attach(successor);
-        }
-        selectable = null;
-        key = null;
+        loop.poller().transfer(this, successor);
         interest = 0;
     }
 
-    /** Attaches a new socket to an empty (reused) channel. */
-    void reset(SelectableChannel newSelectable) {
-        loop.assertInLoopThread();
-        if (key != null) {
-            throw new IllegalStateException("channel still registered");
-        }
-        this.selectable = newSelectable;
-        this.readOp = newSelectable instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ;
-        this.interest = 0;
+    /** Marks this channel as holding a listening socket: reading is {@code OP_ACCEPT}. */
+    void setListening() {
+        readOp = SelectionKey.OP_ACCEPT;
     }
 
-    /** Forgets the socket after it was closed or handed on; the channel may be {@link #reset} later. */
+    /**
+     * Deregisters before its owner closes the socket (which the channel still holds, for that
+     * close); the poller may later open or accept another socket into it.
+     */
     void detach() {
         loop.assertInLoopThread();
-        if (key != null) {
-            key.cancel();
-            key = null;
-        }
+        interest = 0;
+        loop.poller().remove(this);
+    }
+
+    /** Forgets a socket that was closed before it was ever registered; any thread that owns the channel at the time. */
+    void detachClosed() {
         selectable = null;
+        registration = null;
+        fd = -1;
         interest = 0;
     }
 
     private void update(int ops) {
         loop.assertInLoopThread();
-        if (ops == interest) {
+        int old = interest;
+        if (ops == old) {
             return;
         }
         interest = ops;
-        try {
-            if (key == null) {
-                if (ops != 0) {
-                    key = selectable.register(loop.poller().selector(), ops, this);
-                }
-            } else {
-                key.interestOps(ops);
-            }
-        } catch (ClosedChannelException | CancelledKeyException e) {
-            // The socket was closed under us (forceClose racing an interest change). Nothing is
-            // registered; the owner finds out through its own close path.
-            interest = 0;
-            key = null;
-        }
+        loop.poller().update(this, old, ops);
     }
 
-    void handleEvent(SelectionKey k) {
+    /** The poller found the socket closed under a registration: nothing is registered any more. */
+    void lostRegistration() {
+        interest = 0;
+    }
+
+    /** Dispatches readiness {@code ready} ({@code OP_*} bits, or {@link Poller#INVALID}). Loop thread. */
+    void handleEvent(int ready) {
         try {
-            if (!k.isValid()) {
+            if (ready == Poller.INVALID) {
                 if (closeCallback != null) {
                     closeCallback.run();
                 }
                 return;
             }
-            int ready = k.readyOps();
             if ((ready & readOp) != 0 && readCallback != null) {
                 readCallback.run();
             }
-            // The read callback may have closed the socket or handed the key on.
-            if (k == key && k.isValid() && (ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0
+            // The read callback may have closed the socket, handed it on or dropped the interest.
+            if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 && isWriting()
                     && writeCallback != null) {
                 writeCallback.run();
             }
-        } catch (CancelledKeyException e) {
-            // Closed by a callback between the check and the use; the owner already knows.
         } catch (Throwable t) {
             EventLoop.rethrowIfFatal(t);
             if (errorCallback != null) {

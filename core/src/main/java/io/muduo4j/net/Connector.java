@@ -3,16 +3,11 @@ package io.muduo4j.net;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -28,8 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * thread only. An attempt that connects at once (common on loopback) and one that completes later
  * on {@code OP_CONNECT} end in the same {@link #established()} path: self-connect check (local
  * address equal to the peer's, possible when the target is a free local port in the ephemeral
- * range), then the socket and its registered {@link Channel} are handed to the new-connection
- * handler, which takes the registration over.
+ * range), then the {@link Channel} holding the socket and its registration is handed to the
+ * new-connection handler, which takes both over.
  *
  * <p>Errors: refused, unreachable, address not available, timeout, interrupted, self-connect and
  * running out of descriptors are transient and retried after a delay growing from
@@ -44,7 +39,8 @@ final class Connector {
     enum State { DISCONNECTED, CONNECTING, CONNECTED }
 
     interface NewConnectionHandler {
-        void onConnected(SocketChannel socket, Channel channel);
+        /** {@code channel} holds the connected socket, still registered; the handler takes both over. */
+        void onConnected(Channel channel);
     }
 
     private final EventLoop loop;
@@ -59,7 +55,7 @@ final class Connector {
     private volatile boolean connect;
     private volatile boolean closed; // terminal: the client closed; see close()
     private State state = State.DISCONNECTED;
-    private SocketChannel socket;
+    private boolean hasSocket; // the channel holds an attempt's socket; guarded by this for closeOffLoop
     private long retryTimer;
     private long timeoutTimer;
     private int attempt;
@@ -198,26 +194,22 @@ final class Connector {
 
     private void connectOnce() {
         attempt++;
-        SocketChannel s;
-        try {
-            s = open(serverAddress);
-        } catch (IOException e) {
-            retry(e); // descriptors exhausted, most likely: transient
-            return;
-        }
+        Poller p = loop.poller();
         synchronized (this) {
             if (closed) {
-                // Closed from another thread after the check above, with the loop gone
-                // (closeOffLoop): it could not see this socket, so it is not kept.
-                Acceptor.closeQuietly(s);
+                return; // closed from another thread with the loop gone (closeOffLoop)
+            }
+            try {
+                p.open(channel, serverAddress);
+            } catch (IOException e) {
+                retry(e); // descriptors exhausted, most likely: transient
                 return;
             }
-            socket = s; // published under the lock closeOffLoop takes
+            hasSocket = true; // published under the lock closeOffLoop takes
         }
         boolean connectedAtOnce;
         try {
-            s.configureBlocking(false);
-            connectedAtOnce = s.connect(serverAddress);
+            connectedAtOnce = p.connect(channel, serverAddress);
         } catch (UnresolvedAddressException | UnsupportedAddressTypeException | SecurityException e) {
             fail(e);
             return;
@@ -230,12 +222,11 @@ final class Connector {
             return;
         }
         state = State.CONNECTING;
-        channel.reset(s);
         if (!connectedAtOnce) {
             // On loopback the handshake has usually finished inside connect() already: one poll
             // now spares a selector round and two interest changes, and reports a refusal at once.
             try {
-                connectedAtOnce = s.finishConnect();
+                connectedAtOnce = p.finishConnect(channel);
             } catch (IOException e) {
                 retry(e);
                 return;
@@ -257,7 +248,7 @@ final class Connector {
             return;
         }
         try {
-            if (!socket.finishConnect()) {
+            if (!loop.poller().finishConnect(channel)) {
                 return; // spurious readiness
             }
         } catch (IOException e) {
@@ -272,7 +263,7 @@ final class Connector {
         channel.disableAll();
         boolean self;
         try {
-            self = socket.getLocalAddress().equals(socket.getRemoteAddress());
+            self = loop.poller().isSelfConnected(channel);
         } catch (IOException e) {
             retry(e);
             return;
@@ -282,13 +273,14 @@ final class Connector {
             return;
         }
         state = State.CONNECTED;
-        SocketChannel s = socket;
-        socket = null;
+        synchronized (this) {
+            hasSocket = false; // the handler's from here
+        }
         if (connect) {
-            handler.onConnected(s, channel);
+            handler.onConnected(channel);
         } else {
             channel.detach();
-            Acceptor.closeQuietly(s);
+            loop.poller().close(channel);
         }
     }
 
@@ -344,10 +336,12 @@ final class Connector {
 
     private void closeAttempt() {
         cancelTimeout();
-        if (socket != null) {
+        if (hasSocket) {
             channel.detach();
-            Acceptor.closeQuietly(socket);
-            socket = null;
+            synchronized (this) {
+                hasSocket = false;
+                loop.poller().close(channel);
+            }
         }
         state = State.DISCONNECTED;
     }
@@ -383,51 +377,33 @@ final class Connector {
 
     /** Closes an attempt in progress from outside the loop (the loop has ended), for good. */
     void closeOffLoop() {
-        SocketChannel s;
         synchronized (this) {
             closed = true;
             connect = false;
-            s = socket;
+            if (hasSocket) {
+                hasSocket = false;
+                loop.poller().close(channel);
+            }
         }
-        if (s != null) {
-            Acceptor.closeQuietly(s);
-        }
-    }
-
-    /**
-     * A socket of the address's own family: {@code SocketChannel.open()} makes a dual-stack IPv6
-     * socket, which costs an {@code IPV6_V6ONLY} system call per connect and maps every IPv4
-     * address. An unresolved address gets the default socket (its connect then fails).
-     */
-    static SocketChannel open(InetSocketAddress address) throws IOException {
-        InetAddress a = address.getAddress();
-        if (a instanceof Inet4Address) {
-            return SocketChannel.open(StandardProtocolFamily.INET);
-        }
-        if (a instanceof Inet6Address) {
-            return SocketChannel.open(StandardProtocolFamily.INET6);
-        }
-        return SocketChannel.open();
     }
 
     /** The longest a {@link #connectOnCaller} wait parks between two checks. */
     static final long MAX_CONNECT_PARK_NANOS = 1_000_000;
 
     /**
-     * Connects {@code address} on the calling thread and returns the connected, non-blocking socket;
-     * on failure the socket is closed and the error thrown. The connect is non-blocking: on
+     * Connects {@code address} on the calling thread, with a non-blocking socket opened into the
+     * empty channel {@code ch}; on failure the socket is closed and the error thrown. The connect is non-blocking: on
      * loopback the handshake is over when {@code connect} returns, and one {@code finishConnect}
      * sees it. Otherwise the thread checks again after parking 20 µs, doubling up to 1 ms (no
      * selector of its own, nothing allocated), until {@code timeoutMs} (0: none) or an interrupt
      * ({@link InterruptedIOException}, with the interrupt status kept). A self-connect (no
      * listener on a local ephemeral port) is a {@link ConnectException}.
      */
-    static SocketChannel connectOnCaller(InetSocketAddress address, long timeoutMs) throws IOException {
-        SocketChannel s = open(address);
+    static void connectOnCaller(Poller p, Channel ch, InetSocketAddress address, long timeoutMs) throws IOException {
+        p.open(ch, address);
         boolean ok = false;
         try {
-            s.configureBlocking(false);
-            if (!s.connect(address) && !s.finishConnect()) {
+            if (!p.connect(ch, address) && !p.finishConnect(ch)) {
                 long deadline = timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
                 long park = 20_000;
                 do {
@@ -441,16 +417,15 @@ final class Connector {
                     }
                     LockSupport.parkNanos(Math.min(park, left));
                     park = Math.min(park * 2, MAX_CONNECT_PARK_NANOS);
-                } while (!s.finishConnect());
+                } while (!p.finishConnect(ch));
             }
-            if (s.getLocalAddress().equals(s.getRemoteAddress())) {
+            if (p.isSelfConnected(ch)) {
                 throw new ConnectException("self-connect to " + address + " (no listener on that ephemeral port)");
             }
             ok = true;
-            return s;
         } finally {
             if (!ok) {
-                Acceptor.closeQuietly(s);
+                p.close(ch);
             }
         }
     }

@@ -40,7 +40,7 @@ final class DestroyQueue implements Runnable {
             } catch (Throwable t) {
                 EventLoop.rethrowIfFatal(t);
                 loop.reportError(t);
-                Acceptor.closeQuietly(c.socketForOwner());
+                c.closeSocketForOwner();
             }
         }
     }
@@ -48,7 +48,7 @@ final class DestroyQueue implements Runnable {
     /** The loop has ended: closes the queued connections' sockets from the calling thread. */
     void closeSocketsOffLoop() {
         for (TcpConnection c : closed) {
-            Acceptor.closeQuietly(c.socketForOwner());
+            c.closeSocketForOwner();
         }
         closed.clear();
     }

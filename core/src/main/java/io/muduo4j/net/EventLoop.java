@@ -18,8 +18,8 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
- * A reactor: one {@link java.nio.channels.Selector}, one timer queue and one cross-thread task
- * queue, driven by exactly one thread. muduo's {@code EventLoop}.
+ * A reactor: one poller (the multiplexer of its {@link Transport}), one timer queue and one
+ * cross-thread task queue, driven by exactly one thread. muduo's {@code EventLoop}.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -41,7 +41,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  *
  * <h2>Wait modes</h2>
  * {@link WaitMode#BLOCKING} selects until the next timer deadline (at most 10 s), and a producer
- * pays {@code Selector.wakeup()} only when it finds the loop asleep (one compare-and-set decides
+ * pays a poller wake-up only when it finds the loop asleep (one compare-and-set decides
  * which producer). {@link WaitMode#SPINNING} never blocks: it polls with {@code selectNow} and
  * idles with an Agrona {@link IdleStrategy}; producers never wake it.
  *
@@ -89,6 +89,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         private ErrorHandler errorHandler;
         private String name;
         private boolean bindOnStart;
+        private Transport transport = Transport.AUTO;
 
         /** Blocking mode, the defaults; the same as {@link #blocking()}. */
         public Options() {
@@ -199,8 +200,25 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return this;
         }
 
+        /**
+         * The transport (default {@link Transport#AUTO}: epoll where available, else NIO). A loop
+         * made with {@link Transport#EPOLL} where it is not available fails with
+         * {@link UnsupportedOperationException} saying why.
+         *
+         * @param transport the transport
+         * @return these options
+         */
+        public Options transport(Transport transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
+            return this;
+        }
+
         WaitMode waitMode() {
             return waitMode;
+        }
+
+        Transport transport() {
+            return transport;
         }
 
         IdleStrategy idleStrategy() {
@@ -228,6 +246,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             o.errorHandler = errorHandler;
             o.name = name;
             o.bindOnStart = bindOnStart;
+            o.transport = transport;
             return o;
         }
     }
@@ -305,7 +324,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             bindToCurrentThread();
         }
         try {
-            this.poller = new Poller();
+            this.poller = Pollers.open(options.transport());
+        } catch (IOException e) {
+            if (owner != null) {
+                CURRENT.remove();
+            }
+            throw new UncheckedIOException("cannot open the " + options.transport().resolve() + " poller", e);
         } catch (RuntimeException | Error e) {
             // Do not leave the thread bound to a loop that does not exist (a retry would only
             // report "already owns" instead of the real cause, e.g. file descriptors exhausted).
@@ -332,6 +356,15 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      */
     public String name() {
         return name;
+    }
+
+    /**
+     * The transport this loop runs ({@link Transport#NIO} or {@link Transport#EPOLL}, never AUTO).
+     *
+     * @return the transport
+     */
+    public Transport transport() {
+        return poller.transport();
     }
 
     /**
@@ -366,7 +399,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     /**
      * Runs until {@link #quit()} (which may have been called already: quit is sticky). Loop thread
-     * only; runs once. On return the loop is terminated; {@link #close()} releases the selector.
+     * only; runs once. On return the loop is terminated; {@link #close()} releases the poller.
      */
     public void loop() {
         bindIfUnbound();
@@ -556,7 +589,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     /**
-     * Releases the selector and unbinds the thread (which may then create another loop). Loop
+     * Releases the poller and unbinds the thread (which may then create another loop). Loop
      * thread only, when the loop is not running (never started, or {@link #loop()} returned).
      * Sockets still registered are not closed: stop servers and clients first.
      */
@@ -586,7 +619,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     /**
-     * Whether {@link #close()} has released the selector.
+     * Whether {@link #close()} has released the poller.
      *
      * @return true once closed
      */
@@ -701,7 +734,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     /**
-     * How many times a producer paid a {@code Selector.wakeup()}.
+     * How many times a producer paid a poller wake-up.
      *
      * @return the wake-up count
      */

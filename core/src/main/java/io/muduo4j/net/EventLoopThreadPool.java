@@ -51,7 +51,8 @@ public final class EventLoopThreadPool implements AutoCloseable {
     }
 
     /**
-     * Options for the I/O loops (copied per loop).
+     * Options for the I/O loops (copied per loop). Their transport, unless these options name one,
+     * is the base loop's.
      *
      * @param options the loops' options
      */
@@ -83,9 +84,13 @@ public final class EventLoopThreadPool implements AutoCloseable {
         checkNotStarted();
         started = true;
         List<EventLoop> running = new ArrayList<>(numThreads);
+        // A socket belongs to the transport that opened it: the I/O loops run the base loop's,
+        // unless the options name one.
+        EventLoop.Options o = options.transport() == Transport.AUTO
+                ? options.copy().transport(baseLoop.transport()) : options;
         try {
             for (int i = 0; i < numThreads; i++) {
-                EventLoopThread t = new EventLoopThread(name + i, options, init);
+                EventLoopThread t = new EventLoopThread(name + i, o, init);
                 threads.add(t);
                 running.add(t.startLoop());
             }

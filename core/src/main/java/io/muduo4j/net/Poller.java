@@ -1,115 +1,120 @@
 package io.muduo4j.net;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.nio.ByteBuffer;
-import java.nio.channels.Pipe;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.function.Consumer;
 
 /**
- * The I/O multiplexer of one {@link EventLoop}: a NIO {@link Selector} whose ready keys are handed
- * straight to their {@link Channel}.
+ * The transport seam: one {@link EventLoop}'s multiplexer, and the socket calls of the sockets on
+ * it. muduo's {@code Poller} base, one subclass per transport ({@link NioPoller}; {@code EpollPoller}
+ * on JDK 22+); the loop, {@link Channel}, {@link TcpConnection}, {@link Acceptor} and
+ * {@link Connector} see only this.
  *
- * <p>Uses {@link Selector#select(Consumer, long)} and {@link Selector#selectNow(Consumer)} with one
- * consumer held in a field, so dispatch touches neither the selected-key set nor an iterator and
- * allocates nothing. Loop thread only, except {@link #wakeup()}.
+ * <p>A socket is held by its {@link Channel} (the channel is the handle: a NIO channel or a
+ * descriptor, whichever the transport uses), so a connection costs no socket object of ours.
+ * Interest and readiness are {@link java.nio.channels.SelectionKey} {@code OP_*} bits whatever
+ * the transport; a poller reports an error or hang-up as readiness for what the channel asked
+ * for, so the callback's own call sees the error.
  *
- * <p>Wake-ups go through a pipe of the poller's own, not {@link Selector#wakeup()}: the JDK's
- * wake-up writes its descriptor while holding a lock that the woken selector takes at once to
- * clear it, so the loop would often block on that lock (a futex wait and a second context switch)
- * right after waking. Here a waker holds a lock only other wakers take, and the loop drains the
- * pipe without one.
+ * <p><b>Threading:</b> {@link #poll}, {@link #pollNow}, {@link #update}, {@link #remove},
+ * {@link #transfer} and {@link #close()}: the loop thread. {@link #wakeup()} and every socket call:
+ * any thread (a caller-thread connect, a direct write), on a socket that thread may use at that
+ * moment (the connection's lock serialises direct writes against the loop's).
  */
-final class Poller implements AutoCloseable {
-    private final Selector selector;
-    private final Consumer<SelectionKey> dispatcher = this::dispatch;
-    private final Pipe wakePipe;
-    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1); // guarded by itself
-    private final ByteBuffer drain = ByteBuffer.allocateDirect(64); // loop thread only
+abstract class Poller implements AutoCloseable {
+    /** Readiness of a channel whose registration died (its socket was closed elsewhere). */
+    static final int INVALID = 1 << 30;
 
-    Poller() {
-        Selector sel = null;
-        Pipe pipe = null;
-        try {
-            sel = Selector.open();
-            pipe = Pipe.open();
-            pipe.source().configureBlocking(false);
-            pipe.sink().configureBlocking(false);
-            pipe.source().register(sel, SelectionKey.OP_READ, null); // the one key without a Channel
-        } catch (IOException e) {
-            closeQuietly(sel, pipe);
-            throw new UncheckedIOException("cannot open a Selector (file descriptors exhausted?)", e);
-        }
-        selector = sel;
-        wakePipe = pipe;
-    }
+    /** The transport this poller runs ({@link Transport#NIO} or {@link Transport#EPOLL}). */
+    abstract Transport transport();
 
-    private static void closeQuietly(Selector sel, Pipe pipe) {
-        try {
-            if (pipe != null) {
-                pipe.source().close();
-                pipe.sink().close();
-            }
-            if (sel != null) {
-                sel.close();
-            }
-        } catch (IOException ignored) {
-            // nothing more to release
-        }
-    }
+    // ------------------------------------------------------------------ multiplexing (loop thread)
 
-    Selector selector() {
-        return selector;
-    }
+    /** Blocks at most {@code timeoutMs} (&gt; 0) and dispatches ready channels; returns how many. */
+    abstract int poll(long timeoutMs) throws IOException;
 
-    /** Blocks at most {@code timeoutMs} (must be &gt; 0) and dispatches ready channels. */
-    int poll(long timeoutMs) throws IOException {
-        return selector.select(dispatcher, timeoutMs);
-    }
-
-    int pollNow() throws IOException {
-        return selector.selectNow(dispatcher);
-    }
+    /** Dispatches the channels ready now, without blocking. */
+    abstract int pollNow() throws IOException;
 
     /** Wakes a {@link #poll} in progress, or makes the next one return at once. Any thread. */
-    void wakeup() {
-        synchronized (wakeByte) {
-            wakeByte.clear();
-            try {
-                wakePipe.sink().write(wakeByte); // 0 when the pipe is full: the loop is woken anyway
-            } catch (IOException e) {
-                selector.wakeup(); // the pipe is closed: the poller is closing
-            }
-        }
-    }
+    abstract void wakeup();
 
-    boolean isOpen() {
-        return selector.isOpen();
-    }
+    abstract boolean isOpen();
 
-    private void dispatch(SelectionKey key) {
-        Object channel = key.attachment();
-        if (channel != null) {
-            ((Channel) channel).handleEvent(key);
-            return;
-        }
-        try {
-            do {
-                drain.clear();
-            } while (wakePipe.source().read(drain) == drain.capacity());
-        } catch (IOException e) {
-            // Closing: nothing left to wake.
-        }
-    }
+    /**
+     * Makes {@code ops} the interest of {@code ch} (was {@code oldOps}): registers on the first
+     * non-empty interest, modifies afterwards. A socket closed under the channel leaves it
+     * unregistered with no interest; the owner finds out through its own close path.
+     */
+    abstract void update(Channel ch, int oldOps, int ops);
+
+    /** Deregisters {@code ch}; its socket stays open. */
+    abstract void remove(Channel ch);
+
+    /** {@code to} takes over {@code from}'s socket and registration (same loop); {@code from} is left empty. */
+    abstract void transfer(Channel from, Channel to);
 
     @Override
-    public void close() throws IOException {
-        try {
-            selector.close();
-        } finally {
-            closeQuietly(null, wakePipe);
-        }
-    }
+    public abstract void close() throws IOException;
+
+    // ------------------------------------------------------------------ sockets (any thread)
+
+    /** Opens a non-blocking listening socket on {@code ch}, bound to {@code address}. */
+    abstract void listen(Channel ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException;
+
+    /**
+     * Accepts one pending connection of {@code listener} into the empty channel {@code into}
+     * (non-blocking); false when none is pending.
+     */
+    abstract boolean accept(Channel listener, Channel into) throws IOException;
+
+    /**
+     * Opens a non-blocking stream socket on {@code ch} in {@code remote}'s address family (a
+     * dual-stack socket would cost an {@code IPV6_V6ONLY} call and map every IPv4 address).
+     */
+    abstract void open(Channel ch, InetSocketAddress remote) throws IOException;
+
+    /** Starts a connect; true when it finished at once (as on loopback). */
+    abstract boolean connect(Channel ch, InetSocketAddress remote) throws IOException;
+
+    /** True when the pending connect has finished; throws its error when it failed. */
+    abstract boolean finishConnect(Channel ch) throws IOException;
+
+    /** Whether the connected socket's local and peer addresses are the same (a self-connect). */
+    abstract boolean isSelfConnected(Channel ch) throws IOException;
+
+    /**
+     * One read into {@code dst}'s writable tail and then {@code scratch} (see
+     * {@link Buffer#readFrom}); the bytes read, 0 when none is available, -1 at end of stream.
+     */
+    abstract int read(Channel ch, Buffer dst, ByteBuffer scratch) throws IOException;
+
+    /** One write of {@code src}'s readable bytes, retrieving what the socket took; returns that count. */
+    abstract int write(Channel ch, Buffer src) throws IOException;
+
+    abstract void shutdownOutput(Channel ch) throws IOException;
+
+    abstract <T> void setOption(Channel ch, SocketOption<T> option, T value) throws IOException;
+
+    abstract InetSocketAddress localAddress(Channel ch) throws IOException;
+
+    abstract InetSocketAddress remoteAddress(Channel ch) throws IOException;
+
+    /** Whether {@code ch} holds an open socket. */
+    abstract boolean isOpen(Channel ch);
+
+    /**
+     * Closes {@code ch}'s socket (idempotent, never throws: a failing close has nothing left to
+     * undo). The channel keeps its handle, so a later call on it fails as on a closed socket.
+     */
+    abstract void close(Channel ch);
+
+    /**
+     * Opens a descriptor held in reserve for the accept path's out-of-descriptors recovery
+     * (muduo's idle descriptor on {@code /dev/null}); null when none can be opened.
+     */
+    abstract Object openReserve();
+
+    abstract void closeReserve(Object reserve);
 }

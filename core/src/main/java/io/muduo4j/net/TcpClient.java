@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -323,21 +322,22 @@ public final class TcpClient {
         }
         checkCanConnectNow();
         InetSocketAddress server = connector.serverAddress();
-        SocketChannel socket = Connector.connectOnCaller(server, connector.connectTimeoutMs());
+        Poller p = loop.poller();
+        Channel ch = new Channel(loop);
+        Connector.connectOnCaller(p, ch, server, connector.connectTimeoutMs());
         TcpConnection conn;
         try {
-            setSocketOptions(socket);
-            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, socket, null,
-                    (InetSocketAddress) socket.getLocalAddress(), (InetSocketAddress) socket.getRemoteAddress());
+            setSocketOptions(ch);
+            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch, p.localAddress(ch), p.remoteAddress(ch));
             conn.configure(options);
             conn.setCloseCallback(removeConnection);
             checkCanConnectNow();
         } catch (IOException | RuntimeException e) {
-            Acceptor.closeQuietly(socket);
+            p.close(ch);
             throw e;
         }
         if (!CONNECTION.compareAndSet(this, null, conn)) {
-            Acceptor.closeQuietly(socket);
+            p.close(ch);
             throw new IllegalStateException("client " + name + " got a connection meanwhile");
         }
         if (!conn.establishFromCaller()) {
@@ -436,7 +436,7 @@ public final class TcpClient {
             // The loop has ended: nothing will run there again, so close what is left from here.
             TcpConnection c = connection;
             if (c != null) {
-                Acceptor.closeQuietly(c.socketForOwner());
+                c.closeSocketForOwner();
             }
             closedConnections.closeSocketsOffLoop();
             connector.closeOffLoop();
@@ -468,25 +468,27 @@ public final class TcpClient {
         closed.complete(null);
     }
 
-    private void setSocketOptions(SocketChannel socket) throws IOException {
+    private void setSocketOptions(Channel ch) throws IOException {
+        Poller p = loop.poller();
         if (options.tcpNoDelay) {
-            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
         }
         if (options.keepAlive) {
-            socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
         }
     }
 
-    private void newConnection(SocketChannel socket, Channel connectorChannel) {
+    private void newConnection(Channel connectorChannel) {
+        Poller p = loop.poller();
         InetSocketAddress local;
         InetSocketAddress peer;
         try {
-            setSocketOptions(socket);
-            local = (InetSocketAddress) socket.getLocalAddress();
-            peer = (InetSocketAddress) socket.getRemoteAddress();
+            setSocketOptions(connectorChannel);
+            local = p.localAddress(connectorChannel);
+            peer = p.remoteAddress(connectorChannel);
         } catch (IOException e) {
             connectorChannel.detach();
-            Acceptor.closeQuietly(socket);
+            p.close(connectorChannel);
             connector.connectionClosed();
             if (wantConnect && !closing) {
                 connector.restart();
@@ -495,13 +497,13 @@ public final class TcpClient {
         }
         Channel ch = new Channel(loop);
         connectorChannel.transferTo(ch);
-        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, socket, ch, local, peer);
+        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch, local, peer);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         if (!CONNECTION.compareAndSet(this, null, conn)) {
             // A connectNow() from another thread won the race: one connection per client.
             ch.detach();
-            Acceptor.closeQuietly(socket);
+            p.close(ch);
             connector.connectionClosed();
             return;
         }

@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -138,8 +137,7 @@ public final class TcpConnection {
     private final EventLoop loop;
     private final long id;
     private final String ownerName;
-    private final SocketChannel socket;
-    private final Channel channel;
+    private final Channel channel; // also the socket's handle for the loop's poller
     private final InetSocketAddress localAddress;
     private final InetSocketAddress peerAddress;
     private final Runnable commandTask = this::runCommands;
@@ -201,17 +199,15 @@ public final class TcpConnection {
     private boolean allowHalfClosure;
 
     /**
-     * Wraps a connected, non-blocking socket. {@code channel} belongs to {@code loop} and already
-     * holds the socket (the connector's registration may be handed over), or is null for a fresh
-     * one.
+     * Wraps a connected, non-blocking socket: {@code channel} belongs to {@code loop} and holds it
+     * (registered already when the connector's registration was handed over).
      */
-    TcpConnection(EventLoop loop, long id, String ownerName, SocketChannel socket, Channel channel,
+    TcpConnection(EventLoop loop, long id, String ownerName, Channel channel,
                   InetSocketAddress localAddress, InetSocketAddress peerAddress) {
         this.loop = loop;
         this.id = id;
         this.ownerName = ownerName;
-        this.socket = socket;
-        this.channel = channel != null ? channel : new Channel(loop, socket);
+        this.channel = channel;
         this.localAddress = localAddress;
         this.peerAddress = peerAddress;
         this.channel.setReadCallback(this::handleRead);
@@ -468,7 +464,10 @@ public final class TcpConnection {
 
     private <T> void setOption(java.net.SocketOption<T> option, T value) {
         try {
-            socket.setOption(option, value);
+            // Under the lock close takes: a descriptor number is reused as soon as it is closed.
+            synchronized (pendingLock) {
+                loop.poller().setOption(channel, option, value);
+            }
         } catch (IOException e) {
             // Closed already: a setting on a closed connection has nothing left to affect.
             LOG.log(System.Logger.Level.DEBUG, "cannot set {0} on {1}: {2}", option, name(), e);
@@ -629,11 +628,10 @@ public final class TcpConnection {
         connectDestroyed();
     }
 
+    /** Closes the socket under the lock direct writers hold, so none writes to a reused descriptor. Any thread. */
     private void closeSocket() {
-        try {
-            socket.close();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "close of {0} failed: {1}", name(), e);
+        synchronized (pendingLock) {
+            loop.poller().close(channel);
         }
     }
 
@@ -918,7 +916,7 @@ public final class TcpConnection {
         }
         int n;
         try {
-            n = p.writeTo(socket);
+            n = loop.poller().write(channel, p);
         } catch (IOException e) {
             outputIdle = false;
             p.retrieveAll();
@@ -988,7 +986,7 @@ public final class TcpConnection {
     private void writeOutput(boolean fromSend) {
         int n;
         try {
-            n = output.writeTo(socket);
+            n = loop.poller().write(channel, output);
         } catch (IOException e) {
             handleClose(e);
             return;
@@ -1179,7 +1177,7 @@ public final class TcpConnection {
             return;
         }
         try {
-            socket.shutdownOutput();
+            loop.poller().shutdownOutput(channel);
         } catch (IOException e) {
             handleClose(e);
         }
@@ -1319,7 +1317,7 @@ public final class TcpConnection {
     private void handleRead() {
         int n;
         try {
-            n = input.readFrom(socket, loop.buffers().scratch());
+            n = loop.poller().read(channel, input, loop.buffers().scratch());
         } catch (IOException e) {
             handleClose(e);
             return;
@@ -1413,7 +1411,13 @@ public final class TcpConnection {
         return "TcpConnection[" + name() + " " + localAddress + " -> " + peerAddress + " " + state + "]";
     }
 
-    SocketChannel socketForOwner() {
-        return socket;
+    /** Closes the socket without the loop (the owner's stop found the loop ended, or a close failed). */
+    void closeSocketForOwner() {
+        closeSocket();
+    }
+
+    /** The socket's channel, for tests that look at the socket. */
+    Channel channelForOwner() {
+        return channel;
     }
 }

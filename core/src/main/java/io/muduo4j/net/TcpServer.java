@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -274,7 +273,7 @@ public final class TcpServer implements AutoCloseable {
             if (stopping) {
                 throw new IllegalStateException("server " + name + " was stopped");
             }
-            a = new Acceptor(loop, requestedAddress, reusePort, backlog, this::newConnection);
+            a = new Acceptor(loop, requestedAddress, reusePort, backlog, new Accepted());
             try {
                 pool.start(null); // synchronous: a failure is seen here
             } catch (Throwable e) {
@@ -289,6 +288,17 @@ public final class TcpServer implements AutoCloseable {
                         + " the listener is closed and nothing is left running", e);
             }
             List<EventLoop> loops = pool.allLoops();
+            for (EventLoop l : loops) {
+                if (l.transport() != loop.transport()) {
+                    a.closeOffLoop();
+                    stopping = true;
+                    pool.close();
+                    stopped.complete(null);
+                    throw new IllegalStateException("server " + name + ": I/O loop " + l.name() + " runs the "
+                            + l.transport() + " transport and the base loop " + loop.transport()
+                            + "; a socket belongs to one transport (set the same one in both loops' options)");
+                }
+            }
             IoSlot[] ss = new IoSlot[loops.size()];
             for (int i = 0; i < ss.length; i++) {
                 ss[i] = new IoSlot(loops.get(i));
@@ -352,30 +362,49 @@ public final class TcpServer implements AutoCloseable {
         return connectionCount.get();
     }
 
-    /** The acceptor's handler: base loop. */
-    private void newConnection(SocketChannel socket) {
-        IoSlot[] ss = slots;
-        int index = nextLoop;
-        if (++nextLoop == ss.length) {
-            nextLoop = 0;
+    /**
+     * The acceptor's handler: base loop. Connections go round-robin over the I/O loops; the loop is
+     * chosen when the acceptor asks for the channel the next connection is accepted into.
+     */
+    private final class Accepted implements Acceptor.NewConnectionHandler {
+        private int spareIndex; // the I/O loop of the channel the acceptor holds
+
+        @Override
+        public Channel newChannel() {
+            IoSlot[] ss = slots;
+            int index = nextLoop;
+            if (++nextLoop == ss.length) {
+                nextLoop = 0;
+            }
+            spareIndex = index;
+            return new Channel(ss[index].loop);
         }
-        EventLoop ioLoop = ss[index].loop;
+
+        @Override
+        public void onNewConnection(Channel ch) {
+            newConnection(ch, spareIndex);
+        }
+    }
+
+    private void newConnection(Channel ch, int index) {
+        EventLoop ioLoop = ch.ownerLoop();
+        Poller p = loop.poller();
         InetSocketAddress local;
         InetSocketAddress peer;
         try {
             if (options.tcpNoDelay) {
-                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
             }
             if (options.keepAlive) {
-                socket.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+                p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
             }
-            local = (InetSocketAddress) socket.getLocalAddress();
-            peer = (InetSocketAddress) socket.getRemoteAddress();
+            local = p.localAddress(ch);
+            peer = p.remoteAddress(ch);
         } catch (IOException e) {
-            Acceptor.closeQuietly(socket); // reset before we got to it
+            p.close(ch); // reset before we got to it
             return;
         }
-        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, socket, null, local, peer);
+        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, ch, local, peer);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         conn.setContext(null);
@@ -586,7 +615,7 @@ public final class TcpServer implements AutoCloseable {
                     } catch (Throwable t) {
                         EventLoop.rethrowIfFatal(t);
                         loop.reportError(t);
-                        Acceptor.closeQuietly(c.socketForOwner());
+                        c.closeSocketForOwner();
                         if (registry.remove(c.id()) != null) {
                             connectionCount.decrementAndGet();
                         }
@@ -599,7 +628,7 @@ public final class TcpServer implements AutoCloseable {
         /** The loop has ended: closes the sockets from the calling thread, without callbacks. */
         void closeOffLoop() {
             for (TcpConnection c : registry.values()) {
-                Acceptor.closeQuietly(c.socketForOwner());
+                c.closeSocketForOwner();
                 connectionCount.decrementAndGet();
             }
             registry.clear();

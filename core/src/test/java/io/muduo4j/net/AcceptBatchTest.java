@@ -31,8 +31,8 @@ class AcceptBatchTest {
         List<Socket> clients = new ArrayList<>();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop loop = loops.start("accept-batch");
-            Acceptor acceptor = new Acceptor(loop, TcpTestSupport.ANY_LOCAL_PORT, false, 256, handed::add,
-                    ServerSocketChannelAccept.INSTANCE);
+            Acceptor acceptor = new Acceptor(loop, TcpTestSupport.ANY_LOCAL_PORT, false, 256,
+                    LoopTestSupport.nioHandler(loop, handed::add), PollerAccept.INSTANCE);
             try {
                 onLoop(loop, () -> {
                     acceptor.listen();
@@ -106,12 +106,12 @@ class AcceptBatchTest {
     }
 
     /** The production accept, counted by the acceptor like any other. */
-    enum ServerSocketChannelAccept implements Acceptor.AcceptCall {
+    enum PollerAccept implements Acceptor.AcceptCall {
         INSTANCE;
 
         @Override
-        public SocketChannel accept(java.nio.channels.ServerSocketChannel listener) throws IOException {
-            return listener.accept();
+        public boolean accept(Poller poller, Channel listener, Channel into) throws IOException {
+            return poller.accept(listener, into);
         }
     }
 }

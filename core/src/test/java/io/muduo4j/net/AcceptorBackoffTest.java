@@ -96,14 +96,14 @@ class AcceptorBackoffTest {
         CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop loop = loops.start("acceptor-backoff");
-            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, s -> {
+            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, s -> {
                 handed.add(s);
                 accepted.complete(s);
-            }, listener -> {
+            }), (p, listener, into) -> {
                 if (failing.get()) {
                     throw new IOException("injected failure " + n.incrementAndGet() + " (no known cause)");
                 }
-                return listener.accept();
+                return p.accept(listener, into);
             });
             try {
                 onLoop(loop, () -> {
@@ -166,11 +166,11 @@ class AcceptorBackoffTest {
         AtomicInteger calls = new AtomicInteger();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop loop = loops.start("acceptor-transient");
-            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, handed::add, listener -> {
+            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, handed::add), (p, listener, into) -> {
                 if (calls.incrementAndGet() == 1) {
                     throw new IOException("something odd");
                 }
-                return listener.accept();
+                return p.accept(listener, into);
             });
             try {
                 InetSocketAddress addr = acceptor.localAddress();
@@ -217,11 +217,11 @@ class AcceptorBackoffTest {
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
             EventLoop loop = loops.start("acceptor-reserve");
             // "Out of descriptors" while the reserve is held, told by nothing but what works.
-            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, handed::add, listener -> {
+            Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, handed::add), (p, listener, into) -> {
                 if (self[0].hasReserve()) {
                     throw new IOException("no reason given");
                 }
-                return listener.accept();
+                return p.accept(listener, into);
             });
             self[0] = acceptor;
             try {

@@ -86,7 +86,7 @@ class ChannelInterestTest {
             AtomicInteger reads = new AtomicInteger();
             ch.setReadCallback(reads::incrementAndGet); // never drains: would fire on every poll
             LoopTestSupport.run(loop, ch::enableReading);
-            SelectionKey key = LoopTestSupport.call(loop, () -> pipe.watched.keyFor(loop.poller().selector()));
+            SelectionKey key = LoopTestSupport.call(loop, () -> pipe.watched.keyFor(LoopTestSupport.selector(loop)));
             LoopTestSupport.run(loop, ch::disableAll);
             assertTrue(ch.isNoneEvent());
             assertFalse(ch.isReading());
@@ -101,7 +101,7 @@ class ChannelInterestTest {
             assertEquals(0, (int) LoopTestSupport.call(loop, key::interestOps));
             LoopTestSupport.run(loop, ch::enableReading);
             LoopTestSupport.awaitTrue(() -> reads.get() > 0, "a read after re-enabling");
-            assertSame(key, LoopTestSupport.call(loop, () -> pipe.watched.keyFor(loop.poller().selector())),
+            assertSame(key, LoopTestSupport.call(loop, () -> pipe.watched.keyFor(LoopTestSupport.selector(loop))),
                     "re-enabling reuses the key");
             LoopTestSupport.run(loop, ch::remove);
         }
@@ -115,10 +115,10 @@ class ChannelInterestTest {
             EventLoop loop = t.startLoop();
             Channel ch = new Channel(loop, pipe.watched);
             LoopTestSupport.run(loop, ch::disableAll);
-            assertEquals(null, LoopTestSupport.call(loop, () -> pipe.watched.keyFor(loop.poller().selector())),
+            assertEquals(null, LoopTestSupport.call(loop, () -> pipe.watched.keyFor(LoopTestSupport.selector(loop))),
                     "no interest, no registration");
             LoopTestSupport.run(loop, ch::enableReading);
-            SelectionKey key = LoopTestSupport.call(loop, () -> pipe.watched.keyFor(loop.poller().selector()));
+            SelectionKey key = LoopTestSupport.call(loop, () -> pipe.watched.keyFor(LoopTestSupport.selector(loop)));
             assertNotNull(key);
             // Booby-trap the key: any interestOps(...) call on a cancelled key throws. Calls that do
             // not change the interest must not reach it, so the channel's interest survives them.

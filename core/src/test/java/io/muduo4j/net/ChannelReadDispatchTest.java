@@ -38,7 +38,7 @@ class ChannelReadDispatchTest {
             boolean[] selectedKeysUsed = new boolean[1];
             ch.setReadCallback(() -> {
                 assertSame(loopThread, Thread.currentThread());
-                selectedKeysUsed[0] |= !loop.poller().selector().selectedKeys().isEmpty();
+                selectedKeysUsed[0] |= !LoopTestSupport.selector(loop).selectedKeys().isEmpty();
                 reads.add(pipe.drain());
             });
             assertTrue(ch.isNoneEvent());
@@ -46,7 +46,7 @@ class ChannelReadDispatchTest {
             assertTrue(ch.isReading());
             assertEquals(SelectionKey.OP_READ, ch.interestOps());
             assertEquals(SelectionKey.OP_READ,
-                    LoopTestSupport.call(loop, () -> pipe.watched.keyFor(loop.poller().selector()).interestOps()));
+                    LoopTestSupport.call(loop, () -> pipe.watched.keyFor(LoopTestSupport.selector(loop)).interestOps()));
             for (int i = 0; i < 3; i++) {
                 pipe.writeByte();
                 assertEquals(1, reads.poll(LoopTestSupport.WAIT_SECONDS, TimeUnit.SECONDS), "read " + i);

@@ -89,7 +89,7 @@ final class ChannelTestSupport implements AutoCloseable {
 
         /** The witness's key in the loop's selector (loop thread). */
         SelectionKey key() {
-            return pair.watched.keyFor(loop.poller().selector());
+            return pair.watched.keyFor(LoopTestSupport.selector(loop));
         }
 
         /** Makes the witness readable and waits until the loop has dispatched it and ended that dispatch. */

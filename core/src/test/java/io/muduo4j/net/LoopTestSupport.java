@@ -141,4 +141,25 @@ final class LoopTestSupport {
             Thread.onSpinWait();
         }
     }
+
+    /** The NIO selector of a loop on the NIO transport, for tests that look at its keys. */
+    static java.nio.channels.Selector selector(EventLoop loop) {
+        return ((NioPoller) loop.poller()).selector();
+    }
+
+    /** An acceptor handler that accepts into fresh channels of {@code loop} and hands on their NIO sockets. */
+    static Acceptor.NewConnectionHandler nioHandler(EventLoop loop,
+            java.util.function.Consumer<java.nio.channels.SocketChannel> sink) {
+        return new Acceptor.NewConnectionHandler() {
+            @Override
+            public Channel newChannel() {
+                return new Channel(loop);
+            }
+
+            @Override
+            public void onNewConnection(Channel ch) {
+                sink.accept((java.nio.channels.SocketChannel) ch.selectable());
+            }
+        };
+    }
 }

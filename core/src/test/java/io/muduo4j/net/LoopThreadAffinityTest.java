@@ -54,7 +54,7 @@ class LoopThreadAffinityTest {
             assertWrongThread(channel::disableAll);
             assertWrongThread(channel::remove);
             assertTrue(channel.isNoneEvent(), "a refused call changed nothing");
-            assertNull(LoopTestSupport.call(loop, () -> source.keyFor(loop.poller().selector())),
+            assertNull(LoopTestSupport.call(loop, () -> source.keyFor(LoopTestSupport.selector(loop))),
                     "a refused call registered nothing");
             assertFalse(loop.isClosed());
             assertFalse(loop.isTerminated(), "a refused loop() or close() left the loop running");
@@ -65,7 +65,7 @@ class LoopThreadAffinityTest {
                 channel.enableReading();
             });
             assertTrue(channel.isReading());
-            SelectionKey key = LoopTestSupport.call(loop, () -> source.keyFor(loop.poller().selector()));
+            SelectionKey key = LoopTestSupport.call(loop, () -> source.keyFor(LoopTestSupport.selector(loop)));
             assertNotNull(key, "enableReading on the loop thread registered the channel");
             assertEquals(SelectionKey.OP_READ, (int) LoopTestSupport.call(loop, key::interestOps));
             LoopTestSupport.run(loop, channel::remove);
