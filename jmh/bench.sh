@@ -105,15 +105,24 @@ if awk -v l="$LOAD1" -v c="$(nproc)" 'BEGIN { exit !(l > c / 4) }'; then
   echo "== WARNING: load average $LOAD1 on $(nproc) cores at start: other work competes with the benchmarks (recorded in machine.txt)"
 fi
 
-# JDK_VIRTUAL needs virtual threads (JDK 21+). On an older JVM the benchmarks whose impl list has it
-# run the other impls (IMPL_FILTER); RoundTrip.onLoop's own list never has the JDK impls.
+# JDK_VIRTUAL needs virtual threads (JDK 21+), MUDUO_EPOLL the FFM API (JDK 22+). On an older JVM
+# the benchmarks run the other impls: IMPL_FILTER for those whose list has the JDK peers, LOOP_FILTER
+# for those with loop implementations only (RoundTrip.onLoop, ConnectOnLoop).
 JAVA_SPEC=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 IMPL_FILTER=()
+LOOP_FILTER=()
+LOOP_IMPLS=NETTY_NIO,NETTY_EPOLL,NETTY_EPOLL_BUSY,NETTY_IO_URING
 if [ "${JAVA_SPEC%%.*}" -lt 21 ] 2>/dev/null; then
-  echo "== JDK $JAVA_SPEC has no virtual threads: JDK_VIRTUAL left out of this run"
-  IMPL_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,NETTY_NIO,NETTY_EPOLL,NETTY_EPOLL_BUSY,NETTY_IO_URING,JDK)
+  echo "== JDK $JAVA_SPEC has no virtual threads and no FFM API: JDK_VIRTUAL and MUDUO_EPOLL left out of this run"
+  IMPL_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,$LOOP_IMPLS,JDK)
+  LOOP_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,$LOOP_IMPLS)
+elif [ "${JAVA_SPEC%%.*}" -lt 22 ] 2>/dev/null; then
+  echo "== JDK $JAVA_SPEC has no final FFM API: MUDUO_EPOLL left out of this run"
+  IMPL_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,$LOOP_IMPLS,JDK,JDK_VIRTUAL)
+  LOOP_FILTER=(-p impl=MUDUO_BLOCKING,MUDUO_SPINNING,$LOOP_IMPLS)
 fi
 F=("${IMPL_FILTER[@]+"${IMPL_FILTER[@]}"}")
+L=("${LOOP_FILTER[@]+"${LOOP_FILTER[@]}"}")
 
 # The plan: one JMH invocation per line of INVOCATIONS (arguments separated by spaces). The default
 # suite's forks, warm-up and measurement are the benchmark classes' annotations (see jmh/README.md).
@@ -122,24 +131,24 @@ INVOCATIONS=()
 case "$MODE" in
   full)
     INVOCATIONS+=("-bm sample ${F[*]:-} $B.ConnectBenchmark")
-    INVOCATIONS+=("$B.ConnectOnLoopBenchmark")
+    INVOCATIONS+=("${L[*]:-} $B.ConnectOnLoopBenchmark")
     INVOCATIONS+=("${F[*]:-} $B.RoundTripBenchmark.callerThread")
-    INVOCATIONS+=("$B.RoundTripBenchmark.onLoop")
+    INVOCATIONS+=("${L[*]:-} $B.RoundTripBenchmark.onLoop")
     INVOCATIONS+=("-p size=16384 ${F[*]:-} $B.PingPongBenchmark")
     ;;
   quick)
     Q="-f 1 -wi 2 -w 500ms -i 3 -r 500ms"
     INVOCATIONS+=("-f 1 -wi 6 -w 500ms -i 3 -r 500ms -bm sample ${F[*]:-} $B.ConnectBenchmark")
-    INVOCATIONS+=("$Q $B.ConnectOnLoopBenchmark")
+    INVOCATIONS+=("$Q ${L[*]:-} $B.ConnectOnLoopBenchmark")
     INVOCATIONS+=("$Q ${F[*]:-} $B.RoundTripBenchmark.callerThread")
-    INVOCATIONS+=("$Q $B.RoundTripBenchmark.onLoop")
+    INVOCATIONS+=("$Q ${L[*]:-} $B.RoundTripBenchmark.onLoop")
     INVOCATIONS+=("$Q -p size=16384 ${F[*]:-} $B.PingPongBenchmark")
     ;;
   ci)
     C="-f 1 -wi 1 -w 500ms -i 1 -r 500ms"
     # The benchmarks with their own impl lists (no JDK peers) run without the JDK-version filter.
     INVOCATIONS+=("$C ${F[*]:-} -e $B.RoundTripBenchmark.onLoop,$B.ConnectOnLoopBenchmark")
-    INVOCATIONS+=("$C $B.RoundTripBenchmark.onLoop $B.ConnectOnLoopBenchmark")
+    INVOCATIONS+=("$C ${L[*]:-} $B.RoundTripBenchmark.onLoop $B.ConnectOnLoopBenchmark")
     ;;
 esac
 if [ "$USER_ARGS" = 1 ]; then

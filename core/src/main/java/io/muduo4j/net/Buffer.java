@@ -680,6 +680,16 @@ public final class Buffer {
         return written;
     }
 
+    /** The native address of the first readable byte (a transport's write); valid until the next mutation. */
+    long readableAddress() {
+        return bytes.addressOffset() + readerIndex;
+    }
+
+    /** The native address of the writable tail (a transport's read); valid until the next mutation. */
+    long writableAddress() {
+        return bytes.addressOffset() + writerIndex;
+    }
+
     // ---------------------------------------------------------------------------------- debug
 
     @Override

@@ -12,7 +12,9 @@ package io.muduo4j.net;
  *       with native access enabled ({@code --enable-native-access=ALL-UNNAMED}, or the module's
  *       name on the module path). It makes the system calls a C server makes and no more.</li>
  *   <li>{@link #AUTO} (the default): {@link #EPOLL} where it is available, {@link #NIO} otherwise;
- *       {@link #unavailableReason()} says why epoll was not taken.</li>
+ *       {@link #unavailableReason()} says why epoll was not taken. The system property
+ *       {@code muduo4j.transport} ({@code nio}, {@code epoll} or {@code auto}) overrides what
+ *       {@code AUTO} stands for, so a deployment can choose without a code change.</li>
  * </ul>
  */
 public enum Transport {
@@ -51,7 +53,30 @@ public enum Transport {
         if (this != AUTO) {
             return this;
         }
+        Transport chosen = Default.CHOSEN;
+        if (chosen == null) {
+            throw new IllegalArgumentException("system property muduo4j.transport=" + Default.VALUE
+                    + ": not a transport (auto, nio or epoll)");
+        }
+        if (chosen != AUTO) {
+            return chosen;
+        }
         return EPOLL.isAvailable() ? EPOLL : NIO;
+    }
+
+    /** The {@code muduo4j.transport} property, read once; null when it names no transport. */
+    private static final class Default {
+        static final String VALUE = System.getProperty("muduo4j.transport", "auto").trim();
+        static final Transport CHOSEN = parse(VALUE);
+
+        private static Transport parse(String v) {
+            for (Transport t : values()) {
+                if (t.name().equalsIgnoreCase(v)) {
+                    return t;
+                }
+            }
+            return null;
+        }
     }
 
     /**

@@ -5,6 +5,8 @@ final class BenchJvm {
     /** Agrona 2.x reaches {@code jdk.internal.misc.Unsafe}. */
     static final String ADD_OPENS = "--add-opens";
     static final String MISC = "java.base/jdk.internal.misc=ALL-UNNAMED";
+    /** The FFM epoll transport (muduo4j's MUDUO_EPOLL) and Netty's JNI transports load native code without a warning. */
+    static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
     /** A fixed heap, so GC sizing does not differ between implementations. */
     static final String XMS = "-Xms1g";
     static final String XMX = "-Xmx1g";

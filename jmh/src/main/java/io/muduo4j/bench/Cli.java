@@ -24,10 +24,10 @@ final class Cli {
             this.label = label;
         }
 
-        Peer peer(boolean spinServer, boolean spinClient) {
+        Peer peer(boolean spinServer, boolean spinClient, io.muduo4j.net.Transport transport) {
             switch (this) {
                 case MUDUO4J:
-                    return new MuduoPeer(spinServer, spinClient, false);
+                    return new MuduoPeer(spinServer, spinClient, false, transport);
                 case NETTY_NIO:
                     return new NettyPeer(NettyPeer.Transport.NIO);
                 case NETTY_EPOLL:
@@ -47,6 +47,32 @@ final class Cli {
     /** Loop wait mode ({@code --mode}); only muduo4j has one. */
     enum Mode {
         BLOCKING, SPINNING
+    }
+
+    /** {@code --transport auto|nio|epoll} (muduo4j only). */
+    static final class TransportConverter implements CommandLine.ITypeConverter<io.muduo4j.net.Transport> {
+        @Override
+        public io.muduo4j.net.Transport convert(String value) {
+            try {
+                return io.muduo4j.net.Transport.of(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final String TRANSPORT_HELP = "muduo4j transport: auto (epoll where available: JDK 22+ on Linux with "
+            + "--enable-native-access=ALL-UNNAMED; else nio), nio or epoll. Default: auto.";
+
+    /**
+     * The transport a muduo4j run resolves to, checked up front: epoll asked for where it cannot
+     * run is a usage error naming the reason, never a failure deep inside a loop.
+     */
+    static io.muduo4j.net.Transport checkTransport(CommandLine.Model.CommandSpec spec, Kind impl, io.muduo4j.net.Transport t) {
+        require(spec, impl == Kind.MUDUO4J || t == io.muduo4j.net.Transport.AUTO,
+                "--transport is only for --impl muduo4j");
+        require(spec, t.isAvailable(), "--transport epoll is not available here: " + io.muduo4j.net.Transport.unavailableReason());
+        return t.resolve();
     }
 
     static final class KindConverter implements CommandLine.ITypeConverter<Kind> {

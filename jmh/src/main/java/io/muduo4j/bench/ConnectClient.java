@@ -53,6 +53,10 @@ public final class ConnectClient implements Callable<Integer> {
             description = "muduo4j client loop mode: ${COMPLETION-CANDIDATES}. Default: blocking.")
     Cli.Mode mode;
 
+    @Option(names = "--transport", defaultValue = "auto", paramLabel = "T", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    io.muduo4j.net.Transport transport;
+
     @Option(names = "--start", defaultValue = "caller", paramLabel = "WHERE", converter = StartConverter.class,
             description = "Where each connect is started: caller (the measuring thread; muduo4j: TcpClient.connectNow()), "
                     + "classic (muduo4j only: TcpClient.connect() from the measuring thread, which queues the connect "
@@ -97,7 +101,8 @@ public final class ConnectClient implements Callable<Integer> {
         Cli.require(spec, start != Peer.ConnectStart.CLASSIC || impl == Cli.Kind.MUDUO4J,
                 "--start classic is muduo4j's TcpClient.connect(): only for --impl muduo4j");
         InetSocketAddress server = Cli.resolve(spec, host, port);
-        Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING);
+        io.muduo4j.net.Transport resolved = Cli.checkTransport(spec, impl, transport);
+        Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING, resolved);
         Cli.require(spec, start != Peer.ConnectStart.LOOP || peer.supportsLoopConnect(),
                 "--start loop is not applicable to --impl " + impl.label
                         + ": it has no event loop (thread-per-connection blocking sockets); use --start caller");

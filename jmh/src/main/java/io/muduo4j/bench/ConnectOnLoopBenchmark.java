@@ -33,12 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @OperationsPerInvocation(ConnectOnLoopBenchmark.BATCH)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 4, time = 1)
-@Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
+@Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.NATIVE_ACCESS, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
         BenchJvm.NO_LEAK_DETECTION})
 public class ConnectOnLoopBenchmark {
     static final int BATCH = 50;
 
-    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING"})
+    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "MUDUO_EPOLL", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING"})
     public Impl impl;
 
     private Peer.Server server;

@@ -34,6 +34,10 @@ public final class EchoServer implements Callable<Integer> {
             description = "muduo4j loop mode: ${COMPLETION-CANDIDATES}. Default: blocking.")
     Cli.Mode mode;
 
+    @Option(names = "--transport", defaultValue = "auto", paramLabel = "T", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    io.muduo4j.net.Transport transport;
+
     @Option(names = "--impl", defaultValue = "muduo4j", paramLabel = "IMPL", converter = Cli.KindConverter.class,
             completionCandidates = Cli.KindCandidates.class,
             description = "Implementation: ${COMPLETION-CANDIDATES}. Default: muduo4j.")
@@ -51,11 +55,15 @@ public final class EchoServer implements Callable<Integer> {
                 "--mode spinning is only for --impl muduo4j");
         InetSocketAddress bind = Cli.resolve(spec, host, port);
         boolean spin = mode == Cli.Mode.SPINNING;
-        Peer.Server server = impl.peer(spin, spin).startServer(bind, threads);
+        io.muduo4j.net.Transport resolved = Cli.checkTransport(spec, impl, transport);
+        Peer.Server server = impl.peer(spin, spin, resolved).startServer(bind, threads);
         CountDownLatch forever = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-server-shutdown"));
         InetSocketAddress a = server.address();
-        System.out.println("listening on " + a.getAddress().getHostAddress() + ":" + a.getPort());
+        System.out.println("listening on " + a.getAddress().getHostAddress() + ":" + a.getPort()
+                + (impl == Cli.Kind.MUDUO4J ? " (muduo4j, transport " + resolved.name().toLowerCase(java.util.Locale.ROOT)
+                        + (resolved == io.muduo4j.net.Transport.NIO && io.muduo4j.net.Transport.unavailableReason() != null
+                                ? "; epoll: " + io.muduo4j.net.Transport.unavailableReason() : "") + ")" : ""));
         System.out.flush();
         forever.await();
         return 0;

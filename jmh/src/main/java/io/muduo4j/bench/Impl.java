@@ -32,6 +32,12 @@ public enum Impl {
     MUDUO_BLOCKING,
     /** muduo4j, spinning client loop (Agrona idle strategy), blocking server loop. */
     MUDUO_SPINNING,
+    /**
+     * muduo4j on its native epoll transport (FFM), server and client loops in blocking mode. JDK 22
+     * and later only (as {@link #JDK_VIRTUAL}, it is left out of older runs). {@link #MUDUO_BLOCKING}
+     * and {@link #MUDUO_SPINNING} run the NIO transport on every JDK.
+     */
+    MUDUO_EPOLL,
     /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + {@code NioIoHandler}. */
     NETTY_NIO,
     /** Netty 4.2, {@code MultiThreadIoEventLoopGroup} + native {@code EpollIoHandler}. */
@@ -59,9 +65,14 @@ public enum Impl {
     Peer newPeer(boolean callerSpins) {
         switch (this) {
             case MUDUO_BLOCKING:
-                return MuduoPeer.forBenchmark(false, callerSpins);
+                return MuduoPeer.forBenchmark(false, callerSpins, io.muduo4j.net.Transport.NIO);
             case MUDUO_SPINNING:
-                return MuduoPeer.forBenchmark(true, callerSpins);
+                return MuduoPeer.forBenchmark(true, callerSpins, io.muduo4j.net.Transport.NIO);
+            case MUDUO_EPOLL:
+                if (!io.muduo4j.net.Transport.EPOLL.isAvailable()) {
+                    throw new UnsupportedOperationException("MUDUO_EPOLL: " + io.muduo4j.net.Transport.unavailableReason());
+                }
+                return MuduoPeer.forBenchmark(false, callerSpins, io.muduo4j.net.Transport.EPOLL);
             case NETTY_NIO:
                 return new NettyPeer(NettyPeer.Transport.NIO);
             case NETTY_EPOLL:

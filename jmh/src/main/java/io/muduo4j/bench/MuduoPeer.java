@@ -6,6 +6,7 @@ import io.muduo4j.net.EventLoopThread;
 import io.muduo4j.net.TcpClient;
 import io.muduo4j.net.TcpConnection;
 import io.muduo4j.net.TcpServer;
+import io.muduo4j.net.Transport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -37,6 +38,7 @@ final class MuduoPeer implements Peer {
     private final boolean spinServer;
     private final boolean spinClient;
     private final boolean oneLoop;
+    private final Transport transport;
     private EventLoopThread sharedThread;
     private int sharedRefs;
 
@@ -44,10 +46,11 @@ final class MuduoPeer implements Peer {
      * @param oneLoop run the server and every client of this peer on one shared loop thread
      *                (spinning if either side spins), instead of a loop thread each
      */
-    MuduoPeer(boolean spinServer, boolean spinClient, boolean oneLoop) {
+    MuduoPeer(boolean spinServer, boolean spinClient, boolean oneLoop, Transport transport) {
         this.spinServer = spinServer;
         this.spinClient = spinClient;
         this.oneLoop = oneLoop;
+        this.transport = transport;
     }
 
     /**
@@ -56,10 +59,10 @@ final class MuduoPeer implements Peer {
      * {@code -Dmuduo4j.bench.spinLayout=shared} puts server and client on one spinning loop, in
      * MUDUO_SPINNING where the measuring thread spins ({@code callerSpins}); no target uses it.
      */
-    static MuduoPeer forBenchmark(boolean spinClient, boolean callerSpins) {
+    static MuduoPeer forBenchmark(boolean spinClient, boolean callerSpins, Transport transport) {
         boolean shared = spinClient && callerSpins
                 && "shared".equals(System.getProperty("muduo4j.bench.spinLayout", "split"));
-        return new MuduoPeer(false, spinClient, shared);
+        return new MuduoPeer(false, spinClient, shared, transport);
     }
 
     /** A loop thread from this peer: its own, or the shared one (reference-counted). */
@@ -95,13 +98,13 @@ final class MuduoPeer implements Peer {
 
     private LoopRef acquire(String name, boolean spin) {
         if (!oneLoop) {
-            EventLoopThread t = new EventLoopThread(name, options(spin), null);
+            EventLoopThread t = new EventLoopThread(name, options(spin, transport), null);
             t.startLoop();
             return new LoopRef(t);
         }
         synchronized (this) {
             if (sharedThread == null) {
-                sharedThread = new EventLoopThread("muduo4j-shared", options(spinServer || spinClient), null);
+                sharedThread = new EventLoopThread("muduo4j-shared", options(spinServer || spinClient, transport), null);
                 sharedThread.startLoop();
             }
             sharedRefs++;
@@ -124,13 +127,14 @@ final class MuduoPeer implements Peer {
         }
     }
 
-    static EventLoop.Options options(boolean spin) {
-        return spin ? EventLoop.Options.spinning(() -> idleStrategy(IDLE)) : EventLoop.Options.blocking();
+    static EventLoop.Options options(boolean spin, Transport transport) {
+        EventLoop.Options o = spin ? EventLoop.Options.spinning(() -> idleStrategy(IDLE)) : EventLoop.Options.blocking();
+        return o.transport(transport);
     }
 
     @Override
     public String name() {
-        return "muduo4j-" + (spinServer ? "spinning" : "blocking") + "-server-"
+        return "muduo4j-" + transport.resolve().name().toLowerCase(Locale.ROOT) + "-" + (spinServer ? "spinning" : "blocking") + "-server-"
                 + (spinClient ? "spinning" : "blocking") + "-client" + (oneLoop ? "-one-loop" : "");
     }
 
@@ -147,7 +151,7 @@ final class MuduoPeer implements Peer {
         TcpServer server = new TcpServer(loop, bind, "echo");
         if (ioThreads > 1) {
             server.setThreadNum(ioThreads);
-            server.setLoopOptions(options(spinServer));
+            server.setLoopOptions(options(spinServer, transport));
         }
         server.setTcpNoDelay(true);
         server.setMessageCallback((conn, buf, receiveNanos) -> conn.send(buf));

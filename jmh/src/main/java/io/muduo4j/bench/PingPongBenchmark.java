@@ -37,13 +37,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 4, time = 500, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 5, time = 500, timeUnit = TimeUnit.MILLISECONDS)
-@Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
+@Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.NATIVE_ACCESS, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
         BenchJvm.NO_LEAK_DETECTION})
 public class PingPongBenchmark {
     static final long SAMPLE_MILLIS = 10;
     private static final double MIB = 1024.0 * 1024.0;
 
-    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING", "JDK", "JDK_VIRTUAL"})
+    @Param({"MUDUO_BLOCKING", "MUDUO_SPINNING", "MUDUO_EPOLL", "NETTY_NIO", "NETTY_EPOLL", "NETTY_EPOLL_BUSY", "NETTY_IO_URING", "JDK", "JDK_VIRTUAL"})
     public Impl impl;
 
     @Param({"1", "10", "100"})

@@ -59,6 +59,10 @@ public final class PingPongClient implements Callable<Integer> {
             description = "muduo4j client loop mode: ${COMPLETION-CANDIDATES}. Default: blocking.")
     Cli.Mode mode;
 
+    @Option(names = "--transport", defaultValue = "auto", paramLabel = "T", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    io.muduo4j.net.Transport transport;
+
     @Override
     public Integer call() throws Exception {
         Cli.checkPort(spec, port, false);
@@ -71,7 +75,8 @@ public final class PingPongClient implements Callable<Integer> {
         Cli.require(spec, mode == Cli.Mode.BLOCKING || impl == Cli.Kind.MUDUO4J,
                 "--mode spinning is only for --impl muduo4j");
         InetSocketAddress server = Cli.resolve(spec, host, port);
-        Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING);
+        io.muduo4j.net.Transport resolved = Cli.checkTransport(spec, impl, transport);
+        Peer peer = impl.peer(false, mode == Cli.Mode.SPINNING, resolved);
         long t0;
         long t1;
         long bytes;

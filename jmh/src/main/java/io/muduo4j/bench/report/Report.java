@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
         description = "Summarises a JMH JSON result: writes README.md and chart.png, prints the tables, "
                 + "and exits 3 if a --gate rule is violated.")
 public final class Report implements Callable<Integer> {
-    static final List<String> IMPLS = List.of("muduo_blocking", "muduo_spinning", "netty_nio", "netty_epoll",
+    static final List<String> IMPLS = List.of("muduo_blocking", "muduo_spinning", "muduo_epoll", "netty_nio", "netty_epoll",
             "netty_io_uring", "netty_epoll_busy", "jdk", "jdk_virtual");
     /**
      * The like-for-like ratios: each muduo4j mode against the peers of the same kind. Blocking
@@ -40,7 +40,23 @@ public final class Report implements Callable<Integer> {
             new String[] {"muduo_blocking", "netty_io_uring"},
             new String[] {"muduo_blocking", "jdk"},
             new String[] {"muduo_blocking", "jdk_virtual"},
-            new String[] {"muduo_spinning", "netty_epoll_busy"});
+            new String[] {"muduo_spinning", "netty_epoll_busy"},
+            new String[] {"muduo_epoll", "netty_nio"},
+            new String[] {"muduo_epoll", "netty_epoll"},
+            new String[] {"muduo_epoll", "netty_io_uring"},
+            new String[] {"muduo_epoll", "jdk"});
+    /** mb, ms, me: the short name of a muduo4j implementation in ratio columns. */
+    static String abbreviation(String impl) {
+        switch (impl) {
+            case "muduo_blocking":
+                return "mb";
+            case "muduo_spinning":
+                return "ms";
+            default:
+                return "me";
+        }
+    }
+
     static final List<String> BENCH_ORDER = List.of("Connect.connect", "RoundTrip.callerThread", "RoundTrip.onLoop",
             "PingPong.pingpong");
 
@@ -168,7 +184,7 @@ public final class Report implements Callable<Integer> {
                 .append("loops or threads, against the same implementation's in-process echo server on 127.0.0.1, in the same run. ")
                 .append("Each muduo4j mode is only divided by the peers of the same kind: `mb` = muduo_blocking by the peers whose ")
                 .append("loops or threads block when idle (Netty NIO, epoll, io_uring, JDK, JDK virtual threads); `ms` = ")
-                .append("muduo_spinning by Netty epoll whose client loop busy-polls (netty_epoll_busy). No best-of-modes figure.\n")
+                .append("muduo_spinning by Netty epoll whose client loop busy-polls (netty_epoll_busy); `me` = muduo_epoll (the native epoll transport, blocking loops, JDK 22+) by the blocking peers. No best-of-modes figure.\n")
                 .append("- **Forks.** This run has ").append(minForks == maxForks ? String.valueOf(minForks) : minForks + " to " + maxForks)
                 .append(" fork(s) per row. A fork is one JVM; each contributes its mean over the measured iterations. ")
                 .append("Scores are the mean of the per-fork means ± the half-width of its 95% Student-t interval over forks; ")
@@ -394,7 +410,7 @@ public final class Report implements Callable<Integer> {
         for (String[] pair : PAIRS) {
             if (impls.contains(pair[0]) && impls.contains(pair[1])) {
                 pairs.add(pair);
-                pairNames.add((pair[0].equals("muduo_blocking") ? "mb" : "ms") + "/" + pair[1]);
+                pairNames.add(abbreviation(pair[0]) + "/" + pair[1]);
             }
         }
         if (!pairs.isEmpty()) {

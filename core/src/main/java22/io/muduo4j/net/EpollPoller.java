@@ -1,0 +1,462 @@
+package io.muduo4j.net;
+
+import static io.muduo4j.net.Syscalls.*;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.Arrays;
+
+/**
+ * The {@link Transport#EPOLL} poller: a level-triggered {@code epoll} instance, an {@code eventfd}
+ * for wake-ups, and sockets as raw descriptors, all through {@link Syscalls} (the FFM API, no JNI).
+ * A channel's descriptor is its {@link Channel#fd}; the poller finds the channel of an event in a
+ * table indexed by descriptor, and the event's data carries a tag besides the descriptor, so an
+ * event of a socket closed earlier in the same batch never reaches the channel that got the reused
+ * number.
+ *
+ * <p>Compared with NIO, a connection costs no {@code SocketChannel}, {@code FileDescriptor} or
+ * selection key, and no {@code fcntl} pair (sockets are made non-blocking by {@code socket} and
+ * {@code accept4} themselves), no {@code getsockname} of the JDK's own, and a registered socket
+ * is closed with one {@code close}.
+ */
+final class EpollPoller extends Poller {
+    private static final int MAX_EVENTS = 256;
+    private static final int READS = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
+    private static final int WRITES = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
+
+    private final int epfd;
+    private final int wakeFd;
+    private final ByteBuffer events = ByteBuffer.allocateDirect(MAX_EVENTS * EPOLL_EVENT_SIZE);
+    private final long eventsAddress;
+    private Channel[] table = new Channel[1024]; // by descriptor; loop thread only
+    private int nextTag;
+    private ByteBuffer scratch; // the loop's read scratch, whose address is cached below
+    private long scratchAddress;
+    private boolean open = true;
+
+    /** Why this transport cannot run here, or null; read by {@link Pollers} by name. */
+    static String unavailableReason() {
+        return Syscalls.AVAILABLE ? null : Syscalls.unavailableReason();
+    }
+
+    EpollPoller() throws IOException {
+        int ep = epollCreate();
+        if (ep < 0) {
+            throw exception("epoll_create1", ep);
+        }
+        int wake = eventfd();
+        if (wake < 0) {
+            Syscalls.close(ep);
+            throw exception("eventfd", wake);
+        }
+        int r = epollCtl(ep, EPOLL_CTL_ADD, wake, EPOLLIN, data(wake, 0));
+        if (r < 0) {
+            Syscalls.close(wake);
+            Syscalls.close(ep);
+            throw exception("epoll_ctl", r);
+        }
+        epfd = ep;
+        wakeFd = wake;
+        eventsAddress = Syscalls.address(events);
+    }
+
+    private static long data(int fd, int tag) {
+        return ((long) tag << 32) | (fd & 0xFFFF_FFFFL);
+    }
+
+    @Override
+    Transport transport() {
+        return Transport.EPOLL;
+    }
+
+    @Override
+    int poll(long timeoutMs) throws IOException {
+        return waitAndDispatch((int) Math.min(timeoutMs, Integer.MAX_VALUE));
+    }
+
+    @Override
+    int pollNow() throws IOException {
+        return waitAndDispatch(0);
+    }
+
+    private int waitAndDispatch(int timeoutMs) throws IOException {
+        int n = epollWait(epfd, eventsAddress, MAX_EVENTS, timeoutMs);
+        if (n < 0) {
+            if (n == -EINTR) {
+                return 0;
+            }
+            throw exception("epoll_wait", n);
+        }
+        long base = eventsAddress;
+        int handled = 0;
+        for (int i = 0; i < n; i++) {
+            long d = eventData(base, i);
+            int fd = (int) d;
+            if (fd == wakeFd) {
+                eventfdDrain(wakeFd);
+                continue;
+            }
+            Channel[] t = table;
+            Channel ch = fd < t.length ? t[fd] : null;
+            if (ch == null || ch.tag != (int) (d >>> 32) || ch.fd != fd) {
+                continue; // closed or re-registered after this event was reported
+            }
+            int mask = eventMask(base, i);
+            int interest = ch.interestOps();
+            int ready;
+            if ((mask & (EPOLLERR | EPOLLHUP)) != 0) {
+                ready = interest; // as NIO does: the callbacks' own calls see the error
+            } else {
+                ready = 0;
+                if ((mask & EPOLLIN) != 0) {
+                    ready |= interest & READS;
+                }
+                if ((mask & EPOLLOUT) != 0) {
+                    ready |= interest & WRITES;
+                }
+            }
+            if (ready != 0) {
+                handled++;
+                ch.handleEvent(ready);
+            }
+        }
+        return handled;
+    }
+
+    @Override
+    void wakeup() {
+        eventfdSignal(wakeFd); // EAGAIN (the counter is full) still leaves the loop woken
+    }
+
+    @Override
+    boolean isOpen() {
+        return open;
+    }
+
+    private static int events(int ops) {
+        int e = 0;
+        if ((ops & READS) != 0) {
+            e |= EPOLLIN;
+        }
+        if ((ops & WRITES) != 0) {
+            e |= EPOLLOUT;
+        }
+        return e;
+    }
+
+    @Override
+    void update(Channel ch, int oldOps, int ops) {
+        int fd = ch.fd;
+        if (fd < 0) {
+            ch.lostRegistration();
+            return;
+        }
+        int r;
+        if (ch.registration == null) {
+            if (ops == 0) {
+                return;
+            }
+            int tag = ++nextTag;
+            if (tag == 0) {
+                tag = ++nextTag;
+            }
+            ch.tag = tag;
+            r = epollCtl(epfd, EPOLL_CTL_ADD, fd, events(ops), data(fd, tag));
+            if (r == 0) {
+                ch.registration = this;
+                put(fd, ch);
+                return;
+            }
+        } else {
+            r = epollCtl(epfd, EPOLL_CTL_MOD, fd, events(ops), data(fd, ch.tag));
+            if (r == 0) {
+                return;
+            }
+        }
+        // The socket was closed under us (EBADF, ENOENT): nothing is registered; the owner finds
+        // out through its own close path.
+        forget(ch);
+        ch.lostRegistration();
+    }
+
+    private void put(int fd, Channel ch) {
+        Channel[] t = table;
+        if (fd >= t.length) {
+            t = table = Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
+        }
+        t[fd] = ch;
+    }
+
+    private void forget(Channel ch) {
+        int fd = ch.fd;
+        Channel[] t = table;
+        if (fd >= 0 && fd < t.length && t[fd] == ch) {
+            t[fd] = null;
+        }
+        ch.registration = null;
+    }
+
+    @Override
+    void remove(Channel ch) {
+        if (ch.registration == null) {
+            return;
+        }
+        if (ch.fd >= 0) {
+            epollCtl(epfd, EPOLL_CTL_DEL, ch.fd, 0, 0L); // fails only when closed already: then it is gone anyway
+        }
+        forget(ch);
+    }
+
+    @Override
+    void transfer(Channel from, Channel to) {
+        to.fd = from.fd;
+        to.tag = from.tag;
+        to.registration = from.registration;
+        if (to.registration != null) {
+            put(to.fd, to);
+        }
+        from.fd = -1;
+        from.registration = null;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!open) {
+            return;
+        }
+        open = false;
+        Syscalls.close(wakeFd);
+        int r = Syscalls.close(epfd);
+        table = new Channel[0];
+        if (r < 0) {
+            throw exception("close(epoll)", r);
+        }
+    }
+
+    // ------------------------------------------------------------------ sockets
+
+    private static int family(InetSocketAddress a) {
+        if (a.isUnresolved()) {
+            throw new UnresolvedAddressException();
+        }
+        InetAddress ip = a.getAddress();
+        return ip instanceof Inet6Address ? AF_INET6 : AF_INET;
+    }
+
+    private static int fd(Channel ch) throws ClosedChannelException {
+        int fd = ch.fd;
+        if (fd < 0) {
+            throw new ClosedChannelException();
+        }
+        return fd;
+    }
+
+    private static void check(int r, String what) throws IOException {
+        if (r < 0) {
+            throw exception(what, r);
+        }
+    }
+
+    @Override
+    void listen(Channel ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
+        int family = family(address);
+        int fd = socketStream(family);
+        check(fd, "socket");
+        try {
+            check(setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1), "setsockopt(SO_REUSEADDR)");
+            if (reusePort) {
+                check(setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1), "setsockopt(SO_REUSEPORT)");
+            }
+            check(bind(fd, family, address), "bind " + address);
+            check(Syscalls.listen(fd, backlog > 0 ? backlog : 50), "listen");
+        } catch (IOException | RuntimeException e) {
+            Syscalls.close(fd);
+            throw e;
+        }
+        ch.fd = fd;
+        ch.setListening();
+    }
+
+    @Override
+    boolean accept(Channel listener, Channel into) throws IOException {
+        int lfd = fd(listener);
+        for (;;) {
+            int fd = Syscalls.accept(lfd);
+            if (fd >= 0) {
+                into.fd = fd;
+                return true;
+            }
+            if (fd == -EAGAIN) {
+                return false;
+            }
+            if (fd != -EINTR) {
+                throw exception("accept", fd);
+            }
+        }
+    }
+
+    @Override
+    void open(Channel ch, InetSocketAddress remote) throws IOException {
+        int fd = socketStream(family(remote));
+        check(fd, "socket");
+        ch.fd = fd;
+    }
+
+    @Override
+    boolean connect(Channel ch, InetSocketAddress remote) throws IOException {
+        int r = Syscalls.connect(fd(ch), family(remote), remote);
+        if (r == 0) {
+            return true;
+        }
+        if (r == -EINPROGRESS || r == -EINTR) {
+            return false;
+        }
+        throw exception("connect to " + remote, r);
+    }
+
+    @Override
+    boolean finishConnect(Channel ch) throws IOException {
+        int fd = fd(ch);
+        int err = getIntOption(fd, SOL_SOCKET, SO_ERROR);
+        if (err != 0) {
+            throw exception(err < 0 ? "getsockopt(SO_ERROR)" : "connect", err);
+        }
+        // No error pending: connected, unless the handshake is still going on.
+        return Syscalls.isConnected(fd);
+    }
+
+    @Override
+    boolean isSelfConnected(Channel ch) throws IOException {
+        int fd = fd(ch);
+        return Syscalls.localAddress(fd).equals(Syscalls.peerAddress(fd));
+    }
+
+    @Override
+    int read(Channel ch, Buffer dst, ByteBuffer scratchBuffer) throws IOException {
+        int fd = fd(ch);
+        int writable = dst.writableBytes();
+        long r;
+        if (writable >= scratchBuffer.capacity()) {
+            r = Syscalls.read(fd, dst.writableAddress(), writable);
+        } else {
+            r = readv2(fd, dst.writableAddress(), writable, scratchAddress(scratchBuffer), scratchBuffer.capacity());
+        }
+        if (r <= 0) {
+            if (r == 0) {
+                return -1;
+            }
+            if (r == -EAGAIN || r == -EINTR) {
+                return 0;
+            }
+            throw exception("read", (int) r);
+        }
+        int n = (int) r;
+        if (n <= writable) {
+            dst.hasWritten(n);
+        } else {
+            dst.hasWritten(writable);
+            scratchBuffer.limit(n - writable).position(0);
+            dst.append(scratchBuffer);
+        }
+        return n;
+    }
+
+    private long scratchAddress(ByteBuffer s) {
+        if (s != scratch) {
+            scratchAddress = Syscalls.address(s); // once per loop: the scratch is the loop's own
+            scratch = s;
+        }
+        return scratchAddress;
+    }
+
+    @Override
+    int write(Channel ch, Buffer src) throws IOException {
+        int fd = fd(ch);
+        int len = src.readableBytes();
+        if (len == 0) {
+            return 0;
+        }
+        long r = send(fd, src.readableAddress(), len);
+        if (r < 0) {
+            if (r == -EAGAIN || r == -EINTR) {
+                return 0;
+            }
+            throw exception("write", (int) r);
+        }
+        src.retrieve((int) r);
+        return (int) r;
+    }
+
+    @Override
+    void shutdownOutput(Channel ch) throws IOException {
+        check(shutdown(fd(ch), SHUT_WR), "shutdown");
+    }
+
+    @Override
+    <T> void setOption(Channel ch, SocketOption<T> option, T value) throws IOException {
+        int fd = fd(ch);
+        int r;
+        if (option == StandardSocketOptions.TCP_NODELAY) {
+            r = setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, (Boolean) value ? 1 : 0);
+        } else if (option == StandardSocketOptions.SO_KEEPALIVE) {
+            r = setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, (Boolean) value ? 1 : 0);
+        } else if (option == StandardSocketOptions.SO_REUSEADDR) {
+            r = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, (Boolean) value ? 1 : 0);
+        } else if (option == StandardSocketOptions.SO_REUSEPORT) {
+            r = setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, (Boolean) value ? 1 : 0);
+        } else if (option == StandardSocketOptions.SO_SNDBUF) {
+            r = setIntOption(fd, SOL_SOCKET, SO_SNDBUF, (Integer) value);
+        } else if (option == StandardSocketOptions.SO_RCVBUF) {
+            r = setIntOption(fd, SOL_SOCKET, SO_RCVBUF, (Integer) value);
+        } else if (option == StandardSocketOptions.SO_LINGER) {
+            int seconds = (Integer) value;
+            r = setLinger(fd, seconds >= 0, Math.max(seconds, 0));
+        } else {
+            throw new UnsupportedOperationException("socket option " + option + " on the epoll transport");
+        }
+        check(r, "setsockopt(" + option + ")");
+    }
+
+    @Override
+    InetSocketAddress localAddress(Channel ch) throws IOException {
+        return Syscalls.localAddress(fd(ch));
+    }
+
+    @Override
+    InetSocketAddress remoteAddress(Channel ch) throws IOException {
+        return Syscalls.peerAddress(fd(ch));
+    }
+
+    @Override
+    boolean isOpen(Channel ch) {
+        return ch.fd >= 0;
+    }
+
+    @Override
+    void close(Channel ch) {
+        int fd = ch.fd;
+        if (fd >= 0) {
+            ch.fd = -1; // before the close: the number may be reused the moment it is free
+            Syscalls.close(fd);
+        }
+    }
+
+    @Override
+    Object openReserve() {
+        int fd = openDevNull();
+        return fd >= 0 ? Integer.valueOf(fd) : null;
+    }
+
+    @Override
+    void closeReserve(Object reserve) {
+        Syscalls.close((Integer) reserve);
+    }
+}
