@@ -263,7 +263,7 @@ final class Connector {
         channel.disableAll();
         boolean self;
         try {
-            self = loop.poller().isSelfConnected(channel);
+            self = loop.poller().isSelfConnected(channel, serverAddress);
         } catch (IOException e) {
             retry(e);
             return;
@@ -419,7 +419,7 @@ final class Connector {
                     park = Math.min(park * 2, MAX_CONNECT_PARK_NANOS);
                 } while (!p.finishConnect(ch));
             }
-            if (p.isSelfConnected(ch)) {
+            if (p.isSelfConnected(ch, address)) {
                 throw new ConnectException("self-connect to " + address + " (no listener on that ephemeral port)");
             }
             ok = true;

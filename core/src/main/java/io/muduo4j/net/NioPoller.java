@@ -265,7 +265,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    boolean isSelfConnected(Channel ch) throws IOException {
+    boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException {
         SocketChannel s = socket(ch);
         return s.getLocalAddress().equals(s.getRemoteAddress());
     }

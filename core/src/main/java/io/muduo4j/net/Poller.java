@@ -81,8 +81,8 @@ abstract class Poller implements AutoCloseable {
     /** True when the pending connect has finished; throws its error when it failed. */
     abstract boolean finishConnect(Channel ch) throws IOException;
 
-    /** Whether the connected socket's local and peer addresses are the same (a self-connect). */
-    abstract boolean isSelfConnected(Channel ch) throws IOException;
+    /** Whether the socket connected to {@code remote} is connected to itself (local address = {@code remote}). */
+    abstract boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException;
 
     /**
      * One read into {@code dst}'s writable tail and then {@code scratch} (see

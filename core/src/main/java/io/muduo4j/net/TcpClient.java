@@ -328,7 +328,7 @@ public final class TcpClient {
         TcpConnection conn;
         try {
             setSocketOptions(ch);
-            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch, p.localAddress(ch), p.remoteAddress(ch));
+            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch);
             conn.configure(options);
             conn.setCloseCallback(removeConnection);
             checkCanConnectNow();
@@ -480,12 +480,8 @@ public final class TcpClient {
 
     private void newConnection(Channel connectorChannel) {
         Poller p = loop.poller();
-        InetSocketAddress local;
-        InetSocketAddress peer;
         try {
             setSocketOptions(connectorChannel);
-            local = p.localAddress(connectorChannel);
-            peer = p.remoteAddress(connectorChannel);
         } catch (IOException e) {
             connectorChannel.detach();
             p.close(connectorChannel);
@@ -497,7 +493,7 @@ public final class TcpClient {
         }
         Channel ch = new Channel(loop);
         connectorChannel.transferTo(ch);
-        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch, local, peer);
+        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         if (!CONNECTION.compareAndSet(this, null, conn)) {

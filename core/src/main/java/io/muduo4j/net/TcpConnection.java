@@ -138,8 +138,8 @@ public final class TcpConnection {
     private final long id;
     private final String ownerName;
     private final Channel channel; // also the socket's handle for the loop's poller
-    private final InetSocketAddress localAddress;
-    private final InetSocketAddress peerAddress;
+    private volatile InetSocketAddress localAddress; // asked of the socket on first use
+    private volatile InetSocketAddress peerAddress;
     private final Runnable commandTask = this::runCommands;
     private final Object pendingLock = new Object();
 
@@ -202,14 +202,11 @@ public final class TcpConnection {
      * Wraps a connected, non-blocking socket: {@code channel} belongs to {@code loop} and holds it
      * (registered already when the connector's registration was handed over).
      */
-    TcpConnection(EventLoop loop, long id, String ownerName, Channel channel,
-                  InetSocketAddress localAddress, InetSocketAddress peerAddress) {
+    TcpConnection(EventLoop loop, long id, String ownerName, Channel channel) {
         this.loop = loop;
         this.id = id;
         this.ownerName = ownerName;
         this.channel = channel;
-        this.localAddress = localAddress;
-        this.peerAddress = peerAddress;
         this.channel.setReadCallback(this::handleRead);
         this.channel.setWriteCallback(this::handleWrite);
         this.channel.setCloseCallback(this::handleKeyInvalid);
@@ -283,21 +280,46 @@ public final class TcpConnection {
     }
 
     /**
-     * This end's address.
+     * This end's address. Asked of the socket on the first call (a connection nobody asks costs
+     * no system call for it) and kept; any thread.
      *
-     * @return the local address
+     * @return the local address, or null when first asked once the socket is closed (after the
+     *         down callback)
      */
     public InetSocketAddress localAddress() {
-        return localAddress;
+        InetSocketAddress a = localAddress;
+        if (a == null) {
+            a = localAddress = address(false);
+        }
+        return a;
     }
 
     /**
-     * The other end's address.
+     * The other end's address; asked of the socket on the first call and kept, as
+     * {@link #localAddress()}. Any thread.
      *
-     * @return the peer address
+     * @return the peer address, or null when first asked once the socket is closed
      */
     public InetSocketAddress peerAddress() {
-        return peerAddress;
+        InetSocketAddress a = peerAddress;
+        if (a == null) {
+            a = peerAddress = address(true);
+        }
+        return a;
+    }
+
+    private InetSocketAddress address(boolean peer) {
+        synchronized (pendingLock) { // as close: a descriptor number is reused as soon as it is closed
+            Poller p = loop.poller();
+            if (!p.isOpen(channel)) {
+                return null;
+            }
+            try {
+                return peer ? p.remoteAddress(channel) : p.localAddress(channel);
+            } catch (IOException e) {
+                return null; // reset or closed meanwhile
+            }
+        }
     }
 
     /**
@@ -1408,7 +1430,7 @@ public final class TcpConnection {
 
     @Override
     public String toString() {
-        return "TcpConnection[" + name() + " " + localAddress + " -> " + peerAddress + " " + state + "]";
+        return "TcpConnection[" + name() + " " + localAddress() + " -> " + peerAddress() + " " + state + "]";
     }
 
     /** Closes the socket without the loop (the owner's stop found the loop ended, or a close failed). */

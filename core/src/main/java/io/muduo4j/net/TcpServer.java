@@ -389,8 +389,6 @@ public final class TcpServer implements AutoCloseable {
     private void newConnection(Channel ch, int index) {
         EventLoop ioLoop = ch.ownerLoop();
         Poller p = loop.poller();
-        InetSocketAddress local;
-        InetSocketAddress peer;
         try {
             if (options.tcpNoDelay) {
                 p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
@@ -398,13 +396,11 @@ public final class TcpServer implements AutoCloseable {
             if (options.keepAlive) {
                 p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
             }
-            local = p.localAddress(ch);
-            peer = p.remoteAddress(ch);
         } catch (IOException e) {
             p.close(ch); // reset before we got to it
             return;
         }
-        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, ch, local, peer);
+        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, ch);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         conn.setContext(null);

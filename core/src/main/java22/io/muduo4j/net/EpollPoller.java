@@ -334,9 +334,15 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean isSelfConnected(Channel ch) throws IOException {
+    boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException {
         int fd = fd(ch);
-        return Syscalls.localAddress(fd).equals(Syscalls.peerAddress(fd));
+        // Only a socket whose local port is the remote one can be connected to itself: one
+        // getsockname that allocates nothing rules out the rest.
+        int port = localPort(fd);
+        if (port < 0) {
+            throw exception("getsockname", port);
+        }
+        return port == remote.getPort() && Syscalls.localAddress(fd).equals(Syscalls.peerAddress(fd));
     }
 
     @Override

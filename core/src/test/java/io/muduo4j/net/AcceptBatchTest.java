@@ -29,7 +29,7 @@ class AcceptBatchTest {
     void oneAcceptPerConnectionOneAtATimeAndBurstsTakenWhole(EventLoop.WaitMode mode) throws Exception {
         List<SocketChannel> handed = new CopyOnWriteArrayList<>();
         List<Socket> clients = new ArrayList<>();
-        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode).onTransport(Transport.NIO)) {
             EventLoop loop = loops.start("accept-batch");
             Acceptor acceptor = new Acceptor(loop, TcpTestSupport.ANY_LOCAL_PORT, false, 256,
                     LoopTestSupport.nioHandler(loop, handed::add), PollerAccept.INSTANCE);

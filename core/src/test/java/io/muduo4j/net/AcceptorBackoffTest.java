@@ -94,7 +94,7 @@ class AcceptorBackoffTest {
         AtomicBoolean failing = new AtomicBoolean(true);
         AtomicInteger n = new AtomicInteger();
         CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
-        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode).onTransport(Transport.NIO)) {
             EventLoop loop = loops.start("acceptor-backoff");
             Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, s -> {
                 handed.add(s);
@@ -164,7 +164,7 @@ class AcceptorBackoffTest {
     @EnumSource(EventLoop.WaitMode.class)
     void singleFailureMovesOnToTheNextConnection(EventLoop.WaitMode mode) throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode).onTransport(Transport.NIO)) {
             EventLoop loop = loops.start("acceptor-transient");
             Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, handed::add), (p, listener, into) -> {
                 if (calls.incrementAndGet() == 1) {
@@ -214,7 +214,7 @@ class AcceptorBackoffTest {
     void failuresCuredByTheReserveRefuseConnectionsPolitely(EventLoop.WaitMode mode) throws Exception {
         int pending = 3;
         Acceptor[] self = new Acceptor[1];
-        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode).onTransport(Transport.NIO)) {
             EventLoop loop = loops.start("acceptor-reserve");
             // "Out of descriptors" while the reserve is held, told by nothing but what works.
             Acceptor acceptor = new Acceptor(loop, LOCAL, false, 16, LoopTestSupport.nioHandler(loop, handed::add), (p, listener, into) -> {

@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class AgentModeTest {
 
     private static EventLoop.Options agentOptions(EventLoop.WaitMode mode) {
-        return LoopTestSupport.options(mode).bindOnStart().name("agent-" + mode);
+        return LoopTestSupport.nioOptions(mode).bindOnStart().name("agent-" + mode);
     }
 
     /**

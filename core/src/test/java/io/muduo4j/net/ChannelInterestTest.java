@@ -28,7 +28,7 @@ class ChannelInterestTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void enableWritingDispatchesWriteUntilDisabled(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-write", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-write", LoopTestSupport.nioOptions(mode), null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
             Channel ch = new Channel(loop, pipe.watched); // writable while its send buffer has room
@@ -79,7 +79,7 @@ class ChannelInterestTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void disableAllStopsDispatchButKeepsTheRegistration(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-disable-all", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-disable-all", LoopTestSupport.nioOptions(mode), null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
             Channel ch = new Channel(loop, pipe.watched);
@@ -110,7 +110,7 @@ class ChannelInterestTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void unchangedInterestDoesNotTouchTheKey(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-unchanged", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-unchanged", LoopTestSupport.nioOptions(mode), null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
             Channel ch = new Channel(loop, pipe.watched);

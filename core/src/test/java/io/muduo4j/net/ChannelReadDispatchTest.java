@@ -29,7 +29,7 @@ class ChannelReadDispatchTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void readinessReachesTheReadCallbackOnTheLoopThread(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-read", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-read", LoopTestSupport.nioOptions(mode), null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
             Thread loopThread = LoopTestSupport.loopThread(loop);
@@ -59,7 +59,7 @@ class ChannelReadDispatchTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void serverSocketReadingMeansAccept(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-accept", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-accept", LoopTestSupport.nioOptions(mode), null);
                 ServerSocketChannel server = ServerSocketChannel.open()) {
             EventLoop loop = t.startLoop();
             server.bind(new InetSocketAddress("127.0.0.1", 0));

@@ -23,7 +23,7 @@ class ChannelRemoveTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void removeCancelsTheKeyStopsDispatchAndKeepsTheSocketOpen(EventLoop.WaitMode mode) throws Exception {
-        try (EventLoopThread t = new EventLoopThread("channel-remove", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("channel-remove", LoopTestSupport.nioOptions(mode), null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
             Channel ch = new Channel(loop, pipe.watched);

@@ -39,7 +39,7 @@ class ErrorReportingTest {
     private final BlockingQueue<Report> reports = new LinkedBlockingQueue<>();
 
     private EventLoopThread start(String name, EventLoop.WaitMode mode) {
-        return new EventLoopThread(name, LoopTestSupport.options(mode)
+        return new EventLoopThread(name, LoopTestSupport.nioOptions(mode)
                 .errorHandler((loop, error) -> reports.add(new Report(error, Thread.currentThread()))), null);
     }
 
@@ -115,7 +115,7 @@ class ErrorReportingTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void throwingErrorHandlerDoesNotStopTheLoop(EventLoop.WaitMode mode) throws Exception {
-        EventLoop.Options options = LoopTestSupport.options(mode).errorHandler((loop, error) -> {
+        EventLoop.Options options = LoopTestSupport.nioOptions(mode).errorHandler((loop, error) -> {
             reports.add(new Report(error, Thread.currentThread()));
             throw new Boom("handler");
         });

@@ -46,6 +46,11 @@ final class LoopTestSupport {
                 : EventLoop.Options.spinning(new YieldingIdleStrategy());
     }
 
+    /** {@link #options} on the NIO transport: for tests that register NIO channels (pipes) themselves. */
+    static EventLoop.Options nioOptions(EventLoop.WaitMode mode) {
+        return options(mode).transport(Transport.NIO);
+    }
+
     /** Runs {@code c} on the loop thread and returns its result (or rethrows what it threw). */
     static <T> T call(EventLoop loop, Callable<T> c) throws Exception {
         CompletableFuture<T> f = new CompletableFuture<>();

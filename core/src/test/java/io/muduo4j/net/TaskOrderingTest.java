@@ -26,7 +26,7 @@ class TaskOrderingTest {
     @EnumSource(EventLoop.WaitMode.class)
     void taskQueuedDuringDrainRunsNextIterationAfterIo(EventLoop.WaitMode mode) throws Exception {
         Pipe pipe = Pipe.open();
-        try (EventLoopThread t = new EventLoopThread("order-drain", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("order-drain", LoopTestSupport.nioOptions(mode), null);
                 Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             EventLoop loop = t.startLoop();
             source.configureBlocking(false);
@@ -73,7 +73,7 @@ class TaskOrderingTest {
     @EnumSource(EventLoop.WaitMode.class)
     void selfRequeueingTaskStarvesNeitherIoNorTimers(EventLoop.WaitMode mode) throws Exception {
         Pipe pipe = Pipe.open();
-        try (EventLoopThread t = new EventLoopThread("order-busy-tasks", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("order-busy-tasks", LoopTestSupport.nioOptions(mode), null);
                 Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             EventLoop loop = t.startLoop();
             source.configureBlocking(false);
@@ -104,7 +104,7 @@ class TaskOrderingTest {
     @EnumSource(EventLoop.WaitMode.class)
     void alwaysReadyChannelAndAlwaysDueTimerDoNotStarveTasks(EventLoop.WaitMode mode) throws Exception {
         Pipe pipe = Pipe.open();
-        try (EventLoopThread t = new EventLoopThread("order-busy-io", LoopTestSupport.options(mode), null);
+        try (EventLoopThread t = new EventLoopThread("order-busy-io", LoopTestSupport.nioOptions(mode), null);
                 Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             EventLoop loop = t.startLoop();
             source.configureBlocking(false);

@@ -63,6 +63,7 @@ final class TcpTestSupport {
         private final List<EventLoopThread> threads = new ArrayList<>();
         private final EventLoop.WaitMode mode;
         private final EventLoop.ErrorHandler errorHandler;
+        private Transport transport = Transport.AUTO;
 
         Loops(EventLoop.WaitMode mode) {
             this(mode, null);
@@ -81,11 +82,17 @@ final class TcpTestSupport {
 
         /** Options for further loops (a server's I/O loops), with this set's error handler. */
         EventLoop.Options loopOptions() {
-            EventLoop.Options o = options(mode);
+            EventLoop.Options o = options(mode).transport(transport);
             if (errorHandler != null) {
                 o.errorHandler(errorHandler);
             }
             return o;
+        }
+
+        /** Loops made from here on run {@code t} (tests that look at NIO sockets themselves need NIO). */
+        Loops onTransport(Transport t) {
+            this.transport = t;
+            return this;
         }
 
         @Override
