@@ -1,0 +1,647 @@
+package io.muduo4j.net;
+
+import static io.muduo4j.net.Syscalls.AF_INET;
+import static io.muduo4j.net.Syscalls.AF_INET6;
+import static io.muduo4j.net.Syscalls.EPOLLERR;
+import static io.muduo4j.net.Syscalls.EPOLLHUP;
+import static io.muduo4j.net.Syscalls.EPOLLIN;
+import static io.muduo4j.net.Syscalls.EPOLLOUT;
+import static io.muduo4j.net.Syscalls.EPOLLRDHUP;
+import static io.muduo4j.net.Syscalls.EPOLL_CTL_ADD;
+import static io.muduo4j.net.Syscalls.EPOLL_CTL_DEL;
+import static io.muduo4j.net.Syscalls.EPOLL_CTL_MOD;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@link Syscalls} against the real kernel, over loopback. Every wait is an {@code epoll_wait}
+ * with a deadline, never a sleep; every descriptor a test opens is closed after it (and each
+ * close must return 0).
+ */
+@Timeout(60)
+class SyscallsTest {
+    private static final int WAIT_MS = 5_000;
+    private static final int BUFFER = 64 * 1024;
+    private static final InetAddress V4_LOOPBACK = InetAddress.getLoopbackAddress();
+
+    private final Deque<Integer> open = new ArrayDeque<>();
+    private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
+    private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER);
+    private final ByteBuffer events = ByteBuffer.allocateDirect(16 * Syscalls.EPOLL_EVENT_SIZE);
+    private long outAddress;
+    private long inAddress;
+    private long eventsAddress;
+    private int ep;
+
+    @BeforeEach
+    void setUp() {
+        assertTrue(Syscalls.AVAILABLE, Syscalls::unavailableReason);
+        outAddress = Syscalls.address(out);
+        inAddress = Syscalls.address(in);
+        eventsAddress = Syscalls.address(events);
+        ep = track(Syscalls.epollCreate(), "epoll_create1");
+    }
+
+    @AfterEach
+    void closeAll() {
+        List<String> failures = new ArrayList<>();
+        while (!open.isEmpty()) {
+            int fd = open.pop();
+            int r = Syscalls.close(fd);
+            if (r != 0) {
+                failures.add("close(" + fd + "): " + Syscalls.errnoName(r));
+            }
+        }
+        assertTrue(failures.isEmpty(), failures::toString);
+    }
+
+    /** Asserts that {@code fd} is a descriptor and closes it after the test. */
+    private int track(int fd, String what) {
+        assertTrue(fd >= 0, () -> what + ": " + Syscalls.errnoName(fd));
+        open.push(fd);
+        return fd;
+    }
+
+    /** Closes a tracked descriptor now. */
+    private void closeNow(int fd) {
+        assertTrue(open.remove(fd), "not tracked: " + fd);
+        assertEquals(0, Syscalls.close(fd));
+    }
+
+    private static void ok(long r, String what) {
+        assertTrue(r >= 0, () -> what + ": " + Syscalls.errnoName((int) r));
+    }
+
+    private int listener(int family, InetAddress ip) {
+        int l = track(Syscalls.socketStream(family), "socket");
+        ok(Syscalls.bind(l, family, new InetSocketAddress(ip, 0)), "bind");
+        ok(Syscalls.listen(l, 16), "listen");
+        return l;
+    }
+
+    /**
+     * Waits until {@code fd} reports one of {@code interest} (it is registered for the wait only)
+     * and returns the reported mask.
+     */
+    private int await(int fd, int interest) {
+        ok(Syscalls.epollCtl(ep, EPOLL_CTL_ADD, fd, interest, fd), "epoll_ctl ADD");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+            while (true) {
+                int left = (int) TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                assertTrue(left > 0, () -> "no event " + interest + " on " + fd + " within " + WAIT_MS + " ms");
+                int n = Syscalls.epollWait(ep, eventsAddress, 16, left);
+                if (n == -Syscalls.EINTR) {
+                    continue;
+                }
+                ok(n, "epoll_wait");
+                for (int i = 0; i < n; i++) {
+                    if (Syscalls.eventData(eventsAddress, i) == fd) {
+                        return Syscalls.eventMask(eventsAddress, i);
+                    }
+                }
+            }
+        } finally {
+            ok(Syscalls.epollCtl(ep, EPOLL_CTL_DEL, fd, 0, 0), "epoll_ctl DEL");
+        }
+    }
+
+    /** {client, server}: a connected pair through a listener on {@code ip}, checked on the way. */
+    private int[] connectedPair(int family, InetAddress ip) throws IOException {
+        int l = listener(family, ip);
+        InetSocketAddress bound = Syscalls.localAddress(l);
+        int c = track(Syscalls.socketStream(family), "socket");
+        int r = Syscalls.connect(c, family, bound);
+        assertTrue(r == 0 || r == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(r));
+        assertTrue((await(c, EPOLLOUT) & EPOLLOUT) != 0);
+        assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
+        await(l, EPOLLIN);
+        int s = track(Syscalls.accept(l), "accept4");
+        assertEquals(Syscalls.localAddress(c), Syscalls.peerAddress(s));
+        assertEquals(Syscalls.peerAddress(c), Syscalls.localAddress(s));
+        assertEquals(bound, Syscalls.peerAddress(c));
+        assertEquals(-Syscalls.EAGAIN, Syscalls.accept(l), "one connection, one accept");
+        return new int[] {c, s};
+    }
+
+    private void fill(int length, int seed) {
+        for (int i = 0; i < length; i++) {
+            out.put(i, (byte) (i * 31 + seed));
+        }
+    }
+
+    /** Reads exactly {@code length} bytes into {@code in} at {@code offset}, waiting as needed. */
+    private void readFully(int fd, int offset, int length) {
+        int got = 0;
+        while (got < length) {
+            long n = Syscalls.read(fd, inAddress + offset + got, length - got);
+            if (n == -Syscalls.EAGAIN) {
+                await(fd, EPOLLIN);
+                continue;
+            }
+            ok(n, "read");
+            assertTrue(n > 0, "end of stream after " + got + " of " + length + " bytes");
+            got += (int) n;
+        }
+    }
+
+    private void assertReceived(int offset, int length, int seed) {
+        for (int i = 0; i < length; i++) {
+            int at = i;
+            assertEquals((byte) (i * 31 + seed), in.get(offset + i), () -> "byte " + at);
+        }
+    }
+
+    // ---------------------------------------------------------------- availability
+
+    @Test
+    void availableWithNativeAccessAndCriticalFromJdk24() {
+        assertNull(Syscalls.unavailableReason());
+        assertEquals(Runtime.version().feature() >= 24, Syscalls.criticalLinked());
+    }
+
+    @Test
+    void withoutNativeAccessTheClassLoadsUnavailableAndNamesTheFlag() throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-XX:TieredStopAtLevel=1"); // a short-lived child: start fast
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(SyscallsProbe.class.getName());
+        Path output = Files.createTempFile("syscalls-probe", ".txt");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());
+            pb.environment().remove("JDK_JAVA_OPTIONS"); // no flag may sneak in from outside
+            pb.environment().remove("JAVA_TOOL_OPTIONS");
+            Process p = pb.start();
+            if (!p.waitFor(40, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("probe JVM did not finish");
+            }
+            String text = Files.readString(output, StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(text.contains("available=false"), text);
+            assertTrue(text.contains("--enable-native-access=ALL-UNNAMED"), text);
+            assertTrue(text.contains("call=IllegalStateException"), text);
+            // Nothing restricted was called, so the JDK has nothing to warn about.
+            assertFalse(text.contains("WARNING"), text);
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    // ---------------------------------------------------------------- addresses
+
+    @Test
+    void listenOnIpv4LoopbackReportsTheBoundPort() throws IOException {
+        int l = listener(AF_INET, V4_LOOPBACK);
+        InetSocketAddress a = Syscalls.localAddress(l);
+        assertEquals(V4_LOOPBACK, a.getAddress());
+        assertTrue(a.getPort() > 0, a::toString);
+        int other = track(Syscalls.socketStream(AF_INET), "socket");
+        int r = Syscalls.bind(other, AF_INET, a);
+        assertEquals(-Syscalls.EADDRINUSE, r);
+        IOException e = Syscalls.exception("bind", r);
+        assertInstanceOf(BindException.class, e);
+        assertEquals("bind: Address already in use (EADDRINUSE)", e.getMessage());
+    }
+
+    @Test
+    void listenConnectAndTalkOverIpv6Loopback() throws IOException {
+        InetAddress v6 = InetAddress.getByName("::1");
+        int probe = Syscalls.socketStream(AF_INET6);
+        assumeTrue(probe != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        track(probe, "socket");
+        int r = Syscalls.bind(probe, AF_INET6, new InetSocketAddress(v6, 0));
+        assumeTrue(r != -Syscalls.EADDRNOTAVAIL, "no ::1 on this machine");
+        ok(r, "bind ::1");
+        ok(Syscalls.listen(probe, 16), "listen");
+        InetSocketAddress a = Syscalls.localAddress(probe);
+        assertInstanceOf(Inet6Address.class, a.getAddress());
+        assertEquals(v6, a.getAddress());
+        assertTrue(a.getPort() > 0);
+
+        int[] pair = connectedPair(AF_INET6, v6);
+        fill(1000, 6);
+        assertEquals(1000, Syscalls.send(pair[0], outAddress, 1000));
+        readFully(pair[1], 0, 1000);
+        assertReceived(0, 1000, 6);
+    }
+
+    @Test
+    void ipv4OnAnIpv6SocketIsMappedAndDecodesAsInet4() throws IOException {
+        int l = Syscalls.socketStream(AF_INET6);
+        assumeTrue(l != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        track(l, "socket");
+        ok(Syscalls.setIntOption(l, Syscalls.IPPROTO_IPV6, Syscalls.IPV6_V6ONLY, 0), "IPV6_V6ONLY");
+        ok(Syscalls.bind(l, AF_INET6, new InetSocketAddress(InetAddress.getByName("::"), 0)), "bind ::");
+        ok(Syscalls.listen(l, 16), "listen");
+        int port = Syscalls.localAddress(l).getPort();
+
+        int c = track(Syscalls.socketStream(AF_INET6), "socket");
+        InetSocketAddress target = new InetSocketAddress(V4_LOOPBACK, port);
+        int r = Syscalls.connect(c, AF_INET6, target); // sent as ::ffff:127.0.0.1
+        assertTrue(r == 0 || r == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(r));
+        await(c, EPOLLOUT);
+        assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
+        await(l, EPOLLIN);
+        int s = track(Syscalls.accept(l), "accept4");
+
+        InetSocketAddress peer = Syscalls.peerAddress(s);
+        assertInstanceOf(Inet4Address.class, peer.getAddress());
+        assertEquals(V4_LOOPBACK, peer.getAddress());
+        assertEquals(Syscalls.localAddress(c), peer);
+        assertEquals(target, Syscalls.peerAddress(c));
+        assertInstanceOf(Inet4Address.class, Syscalls.localAddress(s).getAddress());
+    }
+
+    @Test
+    void linkLocalIpv6CarriesTheScopeId() throws IOException {
+        Inet6Address linkLocal = linkLocalAddress();
+        assumeTrue(linkLocal != null, "no link-local IPv6 address with a scope on this machine");
+        int l = Syscalls.socketStream(AF_INET6);
+        assumeTrue(l != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        track(l, "socket");
+        int r = Syscalls.bind(l, AF_INET6, new InetSocketAddress(linkLocal, 0));
+        assumeTrue(r != -Syscalls.EADDRNOTAVAIL, "link-local address not usable (tentative?)");
+        ok(r, "bind " + linkLocal);
+        ok(Syscalls.listen(l, 16), "listen");
+        InetSocketAddress a = Syscalls.localAddress(l);
+        Inet6Address got = assertInstanceOf(Inet6Address.class, a.getAddress());
+        assertEquals(linkLocal.getScopeId(), got.getScopeId());
+        assertEquals(linkLocal, got);
+
+        int c = track(Syscalls.socketStream(AF_INET6), "socket");
+        int cr = Syscalls.connect(c, AF_INET6, a);
+        assertTrue(cr == 0 || cr == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(cr));
+        await(c, EPOLLOUT);
+        assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR), "needs the scope id");
+    }
+
+    private static Inet6Address linkLocalAddress() throws SocketException {
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!ni.isUp()) {
+                continue;
+            }
+            for (InetAddress ip : Collections.list(ni.getInetAddresses())) {
+                if (ip instanceof Inet6Address v6 && v6.isLinkLocalAddress() && v6.getScopeId() != 0) {
+                    return v6;
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void addressChecksHappenBeforeTheCall() throws IOException {
+        int s4 = track(Syscalls.socketStream(AF_INET), "socket");
+        InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("::1"), 1);
+        assertEquals(-Syscalls.EAFNOSUPPORT, Syscalls.connect(s4, AF_INET, v6), "IPv6 on an AF_INET socket");
+        assertEquals(-Syscalls.EAFNOSUPPORT, Syscalls.bind(s4, 12345, new InetSocketAddress(V4_LOOPBACK, 0)));
+        assertThrows(IllegalArgumentException.class,
+                () -> Syscalls.connect(s4, AF_INET, InetSocketAddress.createUnresolved("localhost", 1)));
+    }
+
+    @Test
+    void addressOfADirectBufferIsItsIndexZero() {
+        ByteBuffer b = ByteBuffer.allocateDirect(16);
+        long at0 = Syscalls.address(b);
+        b.position(10);
+        assertEquals(at0, Syscalls.address(b));
+        assertThrows(IllegalArgumentException.class, () -> Syscalls.address(ByteBuffer.allocate(16)));
+    }
+
+    // ---------------------------------------------------------------- data
+
+    @Test
+    void sendAndReadRoundTripBytesThroughDirectBuffers() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        fill(50_000, 1);
+        long sent = 0;
+        while (sent < 50_000) {
+            long n = Syscalls.send(p[0], outAddress + sent, (int) (50_000 - sent));
+            ok(n, "send");
+            sent += n;
+        }
+        readFully(p[1], 0, 50_000);
+        assertReceived(0, 50_000, 1);
+        assertEquals(-Syscalls.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER), "nothing more");
+    }
+
+    @Test
+    void readOnAnEmptyNonBlockingSocketIsEagain() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        assertEquals(-Syscalls.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER));
+        assertEquals(-Syscalls.EAGAIN, Syscalls.readv2(p[1], inAddress, 10, inAddress + 10, 10));
+    }
+
+    @Test
+    void readv2FillsTheFirstRegionThenTheSecond() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        fill(100, 2);
+        assertEquals(100, Syscalls.send(p[0], outAddress, 100));
+        await(p[1], EPOLLIN);
+        // 30 bytes of room at offset 1000, the rest spills to offset 5000
+        long n = Syscalls.readv2(p[1], inAddress + 1000, 30, inAddress + 5000, 1000);
+        assertEquals(100, n);
+        for (int i = 0; i < 30; i++) {
+            assertEquals((byte) (i * 31 + 2), in.get(1000 + i), "first region " + i);
+        }
+        assertEquals(0, in.get(1030), "first region overrun");
+        for (int i = 30; i < 100; i++) {
+            assertEquals((byte) (i * 31 + 2), in.get(5000 + i - 30), "second region " + i);
+        }
+        assertEquals(0, in.get(5070), "second region overrun");
+    }
+
+    @Test
+    void sendv2SendsTheFirstRegionThenTheSecond() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        fill(300, 3);
+        // bytes [0, 120) from offset 0 and [120, 300) from offset 120: one stream in order
+        assertEquals(300, Syscalls.sendv2(p[0], outAddress, 120, outAddress + 120, 180));
+        readFully(p[1], 0, 300);
+        assertReceived(0, 300, 3);
+        // the regions need not be adjacent: the second half is taken from elsewhere
+        for (int i = 0; i < 50; i++) {
+            out.put(2000 + i, (byte) (i * 31 + 3 + 50 * 31));
+        }
+        assertEquals(100, Syscalls.sendv2(p[0], outAddress, 50, outAddress + 2000, 50));
+        readFully(p[1], 0, 100);
+        assertReceived(0, 100, 3);
+    }
+
+    @Test
+    void shutdownWriteGivesThePeerEndOfStreamAndKeepsTheOtherDirection() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        fill(5, 4);
+        assertEquals(5, Syscalls.send(p[0], outAddress, 5));
+        assertEquals(0, Syscalls.shutdown(p[0], Syscalls.SHUT_WR));
+        readFully(p[1], 0, 5);
+        assertReceived(0, 5, 4);
+        assertTrue((await(p[1], EPOLLRDHUP) & EPOLLRDHUP) != 0);
+        assertEquals(0, Syscalls.read(p[1], inAddress, BUFFER), "end of stream");
+        assertEquals(-Syscalls.EPIPE, Syscalls.send(p[0], outAddress, 1), "no writing after SHUT_WR");
+
+        assertEquals(5, Syscalls.send(p[1], outAddress, 5), "the other direction still works");
+        readFully(p[0], 100, 5);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(out.get(i), in.get(100 + i));
+        }
+    }
+
+    @Test
+    void sendAfterThePeerResetIsAnErrorNotASignal() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        assertEquals(0, Syscalls.setLinger(p[1], true, 0));
+        closeNow(p[1]); // linger 0: an RST instead of a FIN
+        int mask = await(p[0], EPOLLIN | EPOLLRDHUP);
+        assertTrue((mask & (EPOLLERR | EPOLLHUP)) != 0, "reset reported: " + Integer.toHexString(mask));
+        long first = Syscalls.send(p[0], outAddress, 100);
+        assertTrue(first == -Syscalls.ECONNRESET || first == -Syscalls.EPIPE, "send: " + first);
+        assertEquals(-Syscalls.EPIPE, Syscalls.send(p[0], outAddress, 100));
+        assertEquals(-Syscalls.EPIPE, Syscalls.sendv2(p[0], outAddress, 10, outAddress, 10));
+        IOException e = Syscalls.exception("send", -Syscalls.ECONNRESET);
+        assertEquals(IOException.class, e.getClass());
+        assertEquals("send: Connection reset by peer (ECONNRESET)", e.getMessage());
+    }
+
+    @Test
+    void connectToAClosedPortIsRefused() throws IOException {
+        // A bound socket that never listens: its port answers a SYN with an RST.
+        int holder = track(Syscalls.socketStream(AF_INET), "socket");
+        ok(Syscalls.bind(holder, AF_INET, new InetSocketAddress(V4_LOOPBACK, 0)), "bind");
+        InetSocketAddress closed = Syscalls.localAddress(holder);
+
+        int c = track(Syscalls.socketStream(AF_INET), "socket");
+        int r = Syscalls.connect(c, AF_INET, closed);
+        int error;
+        if (r == -Syscalls.EINPROGRESS) {
+            int mask = await(c, EPOLLOUT);
+            assertTrue((mask & (EPOLLERR | EPOLLHUP)) != 0, "failure reported: " + Integer.toHexString(mask));
+            error = Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR);
+            assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR), "reading clears it");
+        } else {
+            error = -r;
+        }
+        assertEquals(Syscalls.ECONNREFUSED, error, Syscalls.errnoName(error));
+        IOException e = Syscalls.exception("connect", error);
+        assertInstanceOf(ConnectException.class, e);
+        assertEquals("connect: Connection refused (ECONNREFUSED)", e.getMessage());
+    }
+
+    // ---------------------------------------------------------------- options, descriptors
+
+    @Test
+    void intOptionsReadBackWhatWasSet() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        assertEquals(0, Syscalls.getIntOption(p[0], Syscalls.IPPROTO_TCP, Syscalls.TCP_NODELAY));
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.IPPROTO_TCP, Syscalls.TCP_NODELAY, 1));
+        assertEquals(1, Syscalls.getIntOption(p[0], Syscalls.IPPROTO_TCP, Syscalls.TCP_NODELAY));
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_KEEPALIVE, 1));
+        assertEquals(1, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_KEEPALIVE));
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_REUSEADDR, 1));
+        assertEquals(1, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_REUSEADDR));
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_REUSEPORT, 1));
+        assertEquals(1, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_REUSEPORT));
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_SNDBUF, 32 * 1024));
+        assertEquals(64 * 1024, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_SNDBUF),
+                "Linux doubles the value set");
+        assertEquals(0, Syscalls.setIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_RCVBUF, 32 * 1024));
+        assertEquals(64 * 1024, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_RCVBUF));
+        assertEquals(AF_INET, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_DOMAIN));
+        assertEquals(0, Syscalls.setLinger(p[0], true, 5));
+        assertEquals(0, Syscalls.setLinger(p[0], false, 0));
+        assertEquals(-Syscalls.ENOTSOCK, Syscalls.getIntOption(ep, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
+    }
+
+    @Test
+    void closeReturnsZeroAndASecondCloseIsEbadf() {
+        int fd = Syscalls.socketStream(AF_INET);
+        ok(fd, "socket");
+        assertEquals(0, Syscalls.close(fd));
+        // Nothing else in this JVM opens descriptors between the two calls (the lowest free number
+        // would be reused); were one opened, the assertion would fail, not pass.
+        assertEquals(-Syscalls.EBADF, Syscalls.close(fd));
+        assertEquals(-Syscalls.EBADF, Syscalls.close(-1));
+        assertEquals(-Syscalls.EBADF, Syscalls.read(-1, inAddress, 1));
+        IOException e = Syscalls.exception("close", -Syscalls.EBADF);
+        assertEquals("close: Bad file descriptor (EBADF)", e.getMessage());
+    }
+
+    @Test
+    void devNullIsASpareDescriptorAtEndOfFile() {
+        int fd = track(Syscalls.openDevNull(), "open /dev/null");
+        assertEquals(0, Syscalls.read(fd, inAddress, 16), "end of file");
+        assertEquals(-Syscalls.ENOTSOCK, Syscalls.accept(fd));
+    }
+
+    @Test
+    void errnoNamesAndExceptions() {
+        assertEquals("EAGAIN", Syscalls.errnoName(Syscalls.EAGAIN));
+        assertEquals("EAGAIN", Syscalls.errnoName(-Syscalls.EAGAIN));
+        assertEquals("EINPROGRESS", Syscalls.errnoName(115));
+        assertEquals("errno 999", Syscalls.errnoName(-999));
+        assertEquals("read: errno 999", Syscalls.exception("read", 999).getMessage());
+        assertInstanceOf(ConnectException.class, Syscalls.exception("connect", Syscalls.ETIMEDOUT));
+        assertInstanceOf(BindException.class, Syscalls.exception("bind", -Syscalls.EADDRNOTAVAIL));
+        assertInstanceOf(NoRouteToHostException.class, Syscalls.exception("connect", Syscalls.EHOSTUNREACH));
+        assertEquals("accept: Too many open files (EMFILE)", Syscalls.exception("accept", -Syscalls.EMFILE).getMessage());
+    }
+
+    // ---------------------------------------------------------------- epoll, eventfd
+
+    @Test
+    void epollReportsReadinessWithTheRegisteredData() throws IOException {
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        long data = 0x1234_5678_9ABC_DEF0L;
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, data));
+        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0), "nothing to read yet");
+        assertEquals(1, Syscalls.send(p[0], outAddress, 1));
+        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(EPOLLIN, Syscalls.eventMask(eventsAddress, 0));
+        assertEquals(data, Syscalls.eventData(eventsAddress, 0));
+
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_MOD, p[1], EPOLLOUT, -7L));
+        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(EPOLLOUT, Syscalls.eventMask(eventsAddress, 0), "readable but not asked for");
+        assertEquals(-7L, Syscalls.eventData(eventsAddress, 0));
+
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT, 99L));
+        assertEquals(2, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        long d0 = Syscalls.eventData(eventsAddress, 0);
+        long d1 = Syscalls.eventData(eventsAddress, 1);
+        assertTrue(d0 == -7L && d1 == 99L || d0 == 99L && d1 == -7L, d0 + ", " + d1);
+
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[1], 0, 0));
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
+        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0));
+        assertEquals(-Syscalls.ENOENT, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
+    }
+
+    @Test
+    void eventfdSignalFromAnotherThreadWakesEpollWait() throws InterruptedException {
+        int efd = track(Syscalls.eventfd(), "eventfd");
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 42L));
+        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0));
+        assertEquals(-Syscalls.EAGAIN, Syscalls.eventfdDrain(efd));
+
+        AtomicInteger signalled = new AtomicInteger(Integer.MIN_VALUE);
+        Thread waker = new Thread(() -> signalled.set(Syscalls.eventfdSignal(efd)), "eventfd-waker");
+        waker.start();
+        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(42L, Syscalls.eventData(eventsAddress, 0));
+        assertEquals(EPOLLIN, Syscalls.eventMask(eventsAddress, 0));
+        waker.join(WAIT_MS);
+        assertEquals(0, signalled.get(), "signal from the waker thread");
+        assertEquals(1, Syscalls.eventfdDrain(efd));
+        assertEquals(-Syscalls.EAGAIN, Syscalls.eventfdDrain(efd));
+        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0), "drained: no longer readable");
+
+        assertEquals(0, Syscalls.eventfdSignal(efd));
+        assertEquals(0, Syscalls.eventfdSignal(efd));
+        assertEquals(2, Syscalls.eventfdDrain(efd), "signals add up until drained");
+    }
+
+    // ---------------------------------------------------------------- allocation
+
+    @Test
+    void sendAndReadAllocateNothingOnAWarmThread() throws IOException {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
+        mx.setThreadAllocatedMemoryEnabled(true);
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
+        fill(PingPong.SIZE, 5);
+
+        long[] warmup = new long[40];
+        int w = 0;
+        do {
+            warmup[w] = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+            assertTrue(warmup[w] >= 0, "a send or read failed during the warm-up");
+            w++;
+        } while (w < 3 || warmup[w - 1] != 0 && w < warmup.length);
+        long first = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        long second = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        String windows = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
+                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " send+read pairs";
+        System.out.println("[SyscallsTest] " + windows);
+        assertTrue(first >= 0 && second >= 0, "a send or read failed: " + windows);
+        assertEquals(0, second, windows);
+        assertReceived(0, PingPong.SIZE, 5);
+    }
+
+    /**
+     * The measured loop. No string literals here: a late JIT compile of this class would resolve
+     * them on the measured thread (see {@code AllocationWindows}).
+     */
+    static final class PingPong {
+        static final int PAIRS = 10_000;
+        static final int SIZE = 64;
+
+        private PingPong() {
+        }
+
+        /** Bytes the current thread allocated over {@link #PAIRS} send+read pairs; -1 on a failure. */
+        static long window(com.sun.management.ThreadMXBean mx, int client, int server, long out, long in, int ep,
+                long events) {
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < PAIRS; i++) {
+                if (!pair(client, server, out, in, ep, events)) {
+                    return -1;
+                }
+            }
+            return mx.getCurrentThreadAllocatedBytes() - before;
+        }
+
+        private static boolean pair(int client, int server, long out, long in, int ep, long events) {
+            if (Syscalls.send(client, out, SIZE) != SIZE) {
+                return false;
+            }
+            int got = 0;
+            while (got < SIZE) {
+                long n = Syscalls.read(server, in + got, SIZE - got);
+                if (n > 0) {
+                    got += (int) n;
+                } else if (n != -Syscalls.EAGAIN || Syscalls.epollWait(ep, events, 16, 5_000) <= 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
