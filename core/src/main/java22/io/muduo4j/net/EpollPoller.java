@@ -305,7 +305,8 @@ final class EpollPoller extends Poller {
 
     @Override
     void open(Channel ch, InetSocketAddress remote) throws IOException {
-        int fd = socketStream(family(remote));
+        // An unresolved address gets an IPv4 socket; its connect then fails, as on NIO.
+        int fd = socketStream(remote.isUnresolved() ? AF_INET : family(remote));
         check(fd, "socket");
         ch.fd = fd;
     }
@@ -330,7 +331,11 @@ final class EpollPoller extends Poller {
             throw exception(err < 0 ? "getsockopt(SO_ERROR)" : "connect", err);
         }
         // No error pending: connected, unless the handshake is still going on.
-        return Syscalls.isConnected(fd);
+        int c = connected(fd);
+        if (c < 0) {
+            throw exception("getpeername", c);
+        }
+        return c == 1;
     }
 
     @Override

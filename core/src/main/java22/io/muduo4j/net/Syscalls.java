@@ -367,6 +367,43 @@ final class Syscalls {
         return name(GETPEERNAME, "getpeername", fd);
     }
 
+    /**
+     * Whether the socket is connected ({@code getpeername} succeeds): 1, 0 when it is not
+     * ({@code ENOTCONN}: a connect still in progress), or -errno. Allocates nothing.
+     */
+    static int connected(int fd) {
+        Scratch s = scratch();
+        s.mem.set(JAVA_INT, Scratch.ADDRLEN, SOCKADDR_STORAGE_SIZE);
+        try {
+            int r = (int) GETPEERNAME.invokeExact(s.capture, fd, s.base + Scratch.SOCKADDR, s.base + Scratch.ADDRLEN);
+            if (r == 0) {
+                return 1;
+            }
+            int e = s.errno();
+            return e == ENOTCONN ? 0 : -e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The socket's local port ({@code getsockname}), or -errno. Allocates nothing. */
+    static int localPort(int fd) {
+        Scratch s = scratch();
+        s.mem.set(JAVA_INT, Scratch.ADDRLEN, SOCKADDR_STORAGE_SIZE);
+        try {
+            int r = (int) GETSOCKNAME.invokeExact(s.capture, fd, s.base + Scratch.SOCKADDR, s.base + Scratch.ADDRLEN);
+            if (r < 0) {
+                return -s.errno();
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        // sin_port and sin6_port sit at the same offset, in network byte order
+        int hi = s.mem.get(JAVA_BYTE, Scratch.SOCKADDR + 2) & 0xFF;
+        int lo = s.mem.get(JAVA_BYTE, Scratch.SOCKADDR + 3) & 0xFF;
+        return (hi << 8) | lo;
+    }
+
     private static InetSocketAddress name(MethodHandle h, String what, int fd) throws IOException {
         Scratch s = scratch();
         s.mem.set(JAVA_INT, Scratch.ADDRLEN, SOCKADDR_STORAGE_SIZE);
