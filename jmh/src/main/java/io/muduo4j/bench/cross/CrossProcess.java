@@ -61,8 +61,9 @@ public final class CrossProcess implements Callable<Integer> {
     Integer count;
 
     @Option(names = "--impls", split = ",", paramLabel = "LIST",
-            description = "Built-in implementations in the matrix, in order. Default: muduo4j, netty-nio, netty-epoll, "
-                    + "netty-io-uring, jdk, and jdk-virtual on JDK 21+. Plug-ins are always added.")
+            description = "Built-in implementations in the matrix, in order. Default: muduo4j (its NIO transport), "
+                    + "muduo4j-epoll (its FFM epoll transport, JDK 22+), netty-nio, netty-epoll, netty-io-uring, jdk, and "
+                    + "jdk-virtual on JDK 21+. Plug-ins are always added.")
     List<String> impls;
 
     @Option(names = "--server-cost-client", defaultValue = "jdk", paramLabel = "NAME",
@@ -116,7 +117,7 @@ public final class CrossProcess implements Callable<Integer> {
     String jar;
 
     @Option(names = "--jvm-args", paramLabel = "ARGS",
-            defaultValue = "--add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Xms512m -Xmx512m -XX:AutoBoxCacheMax=65536 "
+            defaultValue = "--add-opens java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -XX:AutoBoxCacheMax=65536 "
                     + "-Dio.netty.leakDetection.level=disabled",
             description = "JVM flags of every project program (same for all). Default: ${DEFAULT-VALUE}.")
     String jvmArgs;
@@ -278,6 +279,10 @@ public final class CrossProcess implements Callable<Integer> {
         if (Runtime.version().feature() < 21) {
             l.remove("jdk-virtual");
             System.out.println("== JDK " + Runtime.version().feature() + " has no virtual threads: jdk-virtual left out");
+        }
+        if (Runtime.version().feature() < 22) {
+            l.remove("muduo4j-epoll");
+            System.out.println("== JDK " + Runtime.version().feature() + " has no final FFM API: muduo4j-epoll left out");
         }
         return l;
     }

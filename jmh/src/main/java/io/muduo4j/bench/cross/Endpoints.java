@@ -67,7 +67,20 @@ final class Endpoints {
     }
 
     /** Implementations whose EchoServer / PingPongClient / ConnectClient are built in, and which have a loop. */
-    static final List<String> BUILTIN = List.of("muduo4j", "netty-nio", "netty-epoll", "netty-io-uring", "jdk", "jdk-virtual");
+    static final List<String> BUILTIN = List.of("muduo4j", "muduo4j-epoll", "netty-nio", "netty-epoll", "netty-io-uring", "jdk",
+            "jdk-virtual");
+
+    /** The program's {@code --impl} (and {@code --transport}) for a built-in name: muduo4j is its NIO transport. */
+    static List<String> implArgs(String impl) {
+        switch (impl) {
+            case "muduo4j":
+                return List.of("--impl", "muduo4j", "--transport", "nio");
+            case "muduo4j-epoll":
+                return List.of("--impl", "muduo4j", "--transport", "epoll");
+            default:
+                return List.of("--impl", impl);
+        }
+    }
 
     static boolean hasLoop(String impl) {
         return !impl.startsWith("jdk");
@@ -82,8 +95,9 @@ final class Endpoints {
 
             @Override
             public List<String> command(int port) {
-                return j.program("EchoServer", List.of("--impl", impl, "--threads", "1", "--host", "127.0.0.1",
-                        "--port", Integer.toString(port)));
+                List<String> a = new ArrayList<>(implArgs(impl));
+                a.addAll(List.of("--threads", "1", "--host", "127.0.0.1", "--port", Integer.toString(port)));
+                return j.program("EchoServer", a);
             }
         };
     }
@@ -97,7 +111,8 @@ final class Endpoints {
 
             @Override
             public List<String> command(Figure f, String host, int port, RunParams p) {
-                List<String> a = new ArrayList<>(List.of("--impl", impl, "--host", host, "--port", Integer.toString(port)));
+                List<String> a = new ArrayList<>(implArgs(impl));
+                a.addAll(List.of("--host", host, "--port", Integer.toString(port)));
                 switch (f.kind) {
                     case PINGPONG:
                         a.addAll(List.of("--connections", Integer.toString(f.connections), "--size", Integer.toString(f.size),
