@@ -34,6 +34,7 @@ public final class Channel {
     Object registration; // NIO: the SelectionKey
     int fd = -1; // epoll: the descriptor
     int tag; // epoll: tells this registration of fd from an earlier one of the same number
+    int armed; // epoll: the events the kernel has for fd (disarming is lazy)
     private int interest;
     private int readOp = SelectionKey.OP_READ;
 

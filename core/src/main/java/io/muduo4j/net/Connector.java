@@ -226,7 +226,7 @@ final class Connector {
             // On loopback the handshake has usually finished inside connect() already: one poll
             // now spares a selector round and two interest changes, and reports a refusal at once.
             try {
-                connectedAtOnce = p.finishConnect(channel);
+                connectedAtOnce = p.finishConnect(channel, serverAddress);
             } catch (IOException e) {
                 retry(e);
                 return;
@@ -248,7 +248,7 @@ final class Connector {
             return;
         }
         try {
-            if (!loop.poller().finishConnect(channel)) {
+            if (!loop.poller().finishConnect(channel, serverAddress)) {
                 return; // spurious readiness
             }
         } catch (IOException e) {
@@ -403,7 +403,7 @@ final class Connector {
         p.open(ch, address);
         boolean ok = false;
         try {
-            if (!p.connect(ch, address) && !p.finishConnect(ch)) {
+            if (!p.connect(ch, address) && !p.finishConnect(ch, address)) {
                 long deadline = timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
                 long park = 20_000;
                 do {
@@ -417,7 +417,7 @@ final class Connector {
                     }
                     LockSupport.parkNanos(Math.min(park, left));
                     park = Math.min(park * 2, MAX_CONNECT_PARK_NANOS);
-                } while (!p.finishConnect(ch));
+                } while (!p.finishConnect(ch, address));
             }
             if (p.isSelfConnected(ch, address)) {
                 throw new ConnectException("self-connect to " + address + " (no listener on that ephemeral port)");

@@ -260,7 +260,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    boolean finishConnect(Channel ch) throws IOException {
+    boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException {
         return socket(ch).finishConnect();
     }
 

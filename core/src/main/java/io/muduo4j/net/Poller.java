@@ -78,8 +78,8 @@ abstract class Poller implements AutoCloseable {
     /** Starts a connect; true when it finished at once (as on loopback). */
     abstract boolean connect(Channel ch, InetSocketAddress remote) throws IOException;
 
-    /** True when the pending connect has finished; throws its error when it failed. */
-    abstract boolean finishConnect(Channel ch) throws IOException;
+    /** True when the pending connect to {@code remote} has finished; throws its error when it failed. */
+    abstract boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException;
 
     /** Whether the socket connected to {@code remote} is connected to itself (local address = {@code remote}). */
     abstract boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException;

@@ -106,8 +106,17 @@ final class EpollPoller extends Poller {
             }
             Channel[] t = table;
             Channel ch = fd < t.length ? t[fd] : null;
-            if (ch == null || ch.tag != (int) (d >>> 32) || ch.fd != fd) {
-                continue; // closed or re-registered after this event was reported
+            if (ch == null || ch.fd != fd) {
+                // Deregistered lazily and still open (else the close removed it and this event
+                // is from before): take it out now. On a closed or reused number this fails
+                // harmlessly (the number is then in no set of ours, or the set has it anew).
+                if (ch == null) {
+                    epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0L);
+                }
+                continue;
+            }
+            if (ch.tag != (int) (d >>> 32)) {
+                continue; // from before the channel registered this number again
             }
             int mask = eventMask(base, i);
             int interest = ch.interestOps();
@@ -126,6 +135,8 @@ final class EpollPoller extends Poller {
             if (ready != 0) {
                 handled++;
                 ch.handleEvent(ready);
+            } else if (ch.armed != 0) {
+                disarm(ch, interest); // an event nobody wants any more: disarm now (see update)
             }
         }
         return handled;
@@ -152,6 +163,13 @@ final class EpollPoller extends Poller {
         return e;
     }
 
+    /**
+     * Interest changes are made at once, except a change to no interest at all: that one is left
+     * for the first event the channel no longer wants, which then disarms it. A connection that
+     * closes disables everything and is closed right after, and its close takes the descriptor out
+     * of the set: the lazy way costs it no {@code epoll_ctl} at all. {@link #remove} is lazy the
+     * same way.
+     */
     @Override
     void update(Channel ch, int oldOps, int ops) {
         int fd = ch.fd;
@@ -159,6 +177,7 @@ final class EpollPoller extends Poller {
             ch.lostRegistration();
             return;
         }
+        int want = events(ops);
         int r;
         if (ch.registration == null) {
             if (ops == 0) {
@@ -169,15 +188,23 @@ final class EpollPoller extends Poller {
                 tag = ++nextTag;
             }
             ch.tag = tag;
-            r = epollCtl(epfd, EPOLL_CTL_ADD, fd, events(ops), data(fd, tag));
+            r = epollCtl(epfd, EPOLL_CTL_ADD, fd, want, data(fd, tag));
+            if (r == -EEXIST) {
+                r = epollCtl(epfd, EPOLL_CTL_MOD, fd, want, data(fd, tag)); // removed lazily, still in the set
+            }
             if (r == 0) {
                 ch.registration = this;
+                ch.armed = want;
                 put(fd, ch);
                 return;
             }
         } else {
-            r = epollCtl(epfd, EPOLL_CTL_MOD, fd, events(ops), data(fd, ch.tag));
+            if (want == 0 || want == ch.armed) {
+                return;
+            }
+            r = epollCtl(epfd, EPOLL_CTL_MOD, fd, want, data(fd, ch.tag));
             if (r == 0) {
+                ch.armed = want;
                 return;
             }
         }
@@ -185,6 +212,13 @@ final class EpollPoller extends Poller {
         // out through its own close path.
         forget(ch);
         ch.lostRegistration();
+    }
+
+    private void disarm(Channel ch, int interest) {
+        int want = events(interest);
+        if (epollCtl(epfd, EPOLL_CTL_MOD, ch.fd, want, data(ch.fd, ch.tag)) == 0) {
+            ch.armed = want;
+        }
     }
 
     private void put(int fd, Channel ch) {
@@ -204,21 +238,19 @@ final class EpollPoller extends Poller {
         ch.registration = null;
     }
 
+    /** Lazy (see {@link #update}): an event for a forgotten descriptor still open takes it out of the set. */
     @Override
     void remove(Channel ch) {
-        if (ch.registration == null) {
-            return;
+        if (ch.registration != null) {
+            forget(ch);
         }
-        if (ch.fd >= 0) {
-            epollCtl(epfd, EPOLL_CTL_DEL, ch.fd, 0, 0L); // fails only when closed already: then it is gone anyway
-        }
-        forget(ch);
     }
 
     @Override
     void transfer(Channel from, Channel to) {
         to.fd = from.fd;
         to.tag = from.tag;
+        to.armed = from.armed;
         to.registration = from.registration;
         if (to.registration != null) {
             put(to.fd, to);
@@ -324,18 +356,17 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean finishConnect(Channel ch) throws IOException {
-        int fd = fd(ch);
-        int err = getIntOption(fd, SOL_SOCKET, SO_ERROR);
-        if (err != 0) {
-            throw exception(err < 0 ? "getsockopt(SO_ERROR)" : "connect", err);
+    boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException {
+        // connect again: 0 once the handshake is over, EALREADY while it goes on, the failure
+        // itself (ECONNREFUSED, ...) when it failed; one call where SO_ERROR plus getpeername is two.
+        int r = Syscalls.connect(fd(ch), family(remote), remote);
+        if (r == 0 || r == -EISCONN) {
+            return true;
         }
-        // No error pending: connected, unless the handshake is still going on.
-        int c = connected(fd);
-        if (c < 0) {
-            throw exception("getpeername", c);
+        if (r == -EALREADY || r == -EINPROGRESS || r == -EINTR) {
+            return false;
         }
-        return c == 1;
+        throw exception("connect to " + remote, r);
     }
 
     @Override

@@ -104,6 +104,7 @@ final class Syscalls {
     static final int EAGAIN = 11;
     static final int ENOMEM = 12;
     static final int EACCES = 13;
+    static final int EEXIST = 17;
     static final int EFAULT = 14;
     static final int EINVAL = 22;
     static final int ENFILE = 23;
@@ -619,6 +620,7 @@ final class Syscalls {
             case EAGAIN -> "EAGAIN";
             case ENOMEM -> "ENOMEM";
             case EACCES -> "EACCES";
+            case EEXIST -> "EEXIST";
             case EFAULT -> "EFAULT";
             case EINVAL -> "EINVAL";
             case ENFILE -> "ENFILE";
