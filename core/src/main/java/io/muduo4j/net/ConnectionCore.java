@@ -1,0 +1,230 @@
+package io.muduo4j.net;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.util.concurrent.RejectedExecutionException;
+import io.muduo4j.net.TcpConnection.State;
+
+/**
+ * The state of one {@link TcpConnection}, the bottom of the layers it is made of (one object, so a
+ * connection costs one allocation): its fields, the state machine's one transition method and the
+ * command word through which other threads reach the loop. {@link ConnectionOutput} adds the send
+ * path and back-pressure, {@link ConnectionLifecycle} establishing, the commands and closing, and
+ * {@link TcpConnection} the public surface and input. Threading as in {@link TcpConnection}.
+ */
+abstract class ConnectionCore {
+    static final System.Logger LOG = System.getLogger(TcpConnection.class.getName());
+    static final VarHandle STATE;
+    static final VarHandle COMMANDS;
+    static final VarHandle QUEUED;
+    static final VarHandle EXCURSION;
+    static final VarHandle THROTTLES;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(ConnectionCore.class, "state", State.class);
+            COMMANDS = l.findVarHandle(ConnectionCore.class, "commands", int.class);
+            QUEUED = l.findVarHandle(ConnectionCore.class, "queued", long.class);
+            EXCURSION = l.findVarHandle(ConnectionCore.class, "excursion", Object.class);
+            THROTTLES = l.findVarHandle(ConnectionCore.class, "throttles", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static final int CMD_ESTABLISH = 1;
+    static final int CMD_FLUSH = 1 << 1;
+    static final int CMD_READING = 1 << 2;
+    static final int CMD_SHUTDOWN = 1 << 3;
+    static final int CMD_FORCE_CLOSE = 1 << 4;
+    static final int CMD_WRITE_COMPLETE = 1 << 5;
+    static final int CMD_WATER = 1 << 6;
+    static final int CMD_DESTROY = 1 << 7;
+    static final int CMD_WRITE_ERROR = 1 << 8;
+    static final int CMD_OUTPUT_LIMIT = 1 << 9;
+
+    /** The excursion tag of a connection with no upstream to pause. */
+    static final Object NO_UPSTREAM = new Object();
+    static final ConnectionCallback NO_CONNECTION_CALLBACK = c -> { };
+    static final MessageCallback DISCARD = (c, b, t) -> b.retrieveAll();
+
+    final EventLoop loop;
+    final long id;
+    final String ownerName;
+    final Channel channel; // also the socket's handle for the loop's poller
+    volatile InetSocketAddress localAddress; // asked of the socket on first use
+    volatile InetSocketAddress peerAddress;
+    final Runnable commandTask = this::runCommands;
+    final Object pendingLock = new Object();
+
+    volatile State state = State.CONNECTING;
+    volatile int commands;
+    volatile long queued; // accepted by send, not yet taken by the socket
+    // Non-null from reaching the high-water mark until back at low water: the upstream paused for
+    // this excursion (or NO_UPSTREAM). Whoever sets it pauses that upstream, whoever clears it
+    // releases the same one, so pauses and releases pair up whatever the threads.
+    volatile Object excursion;
+    volatile int throttles; // downstream connections above high water that pause this one's reading
+    volatile boolean wantReading = true;
+    volatile boolean staged; // pending holds bytes the loop has to take over; set under pendingLock
+    volatile TcpConnection upstream;
+    volatile Throwable closeCause;
+    volatile Throwable closeRequestCause; // why forceClose was asked for internally
+    volatile Throwable directWriteError;
+    volatile Object context;
+
+    // loop-only
+    Buffer input;
+    Buffer output;
+    Buffer pending; // guarded by pendingLock; the staging area of sends not written directly
+    boolean spareAllowed; // guarded by pendingLock; adopted and unregistered: a send may take a spare
+    boolean outputIdle; // guarded by pendingLock; written by the loop only, see send()
+    boolean reading;
+    boolean inputPaused;
+    boolean highWaterSeen; // the high-water callback ran for the current excursion
+    boolean peerShutdown;
+    boolean outputShutdown;
+    boolean shutdownRequested;
+    boolean destroyed;
+    boolean adopted; // made CONNECTED by a connecting thread; the loop has yet to register it
+    boolean upCalled; // the up callback ran, so the down callback will
+    long flushTimer;
+    long flushMark; // bytesSent when the flush timer was armed
+    Runnable flushCheck; // made on the first lingering close of this connection only
+    long bytesReceived;
+    long bytesSent;
+
+    // configuration (setup before establishment)
+    ConnectionCallback connectionCallback = NO_CONNECTION_CALLBACK;
+    MessageCallback messageCallback = DISCARD;
+    WriteCompleteCallback writeCompleteCallback;
+    HighWaterMarkCallback highWaterMarkCallback;
+    ConnectionCallback lowWaterMarkCallback;
+    ConnectionCallback halfCloseCallback;
+    ConnectionCallback outputLimitCallback;
+    ConnectionCallback closeCallback; // the owner's removal hook, last thing on close
+    ConnectionCallback establishHook; // the owner's registration, instead of connectEstablished
+    int ownerSlot; // the owner's bookkeeping (a server's registry index)
+    long highWaterMark = ConnectionOptions.DEFAULT_HIGH_WATER_MARK;
+    long lowWaterMark = ConnectionOptions.DEFAULT_LOW_WATER_MARK;
+    long outputLimit = ConnectionOptions.DEFAULT_OUTPUT_LIMIT;
+    long closeFlushTimeoutMs = ConnectionOptions.DEFAULT_CLOSE_FLUSH_TIMEOUT_MS;
+    int inputLimit = ConnectionOptions.DEFAULT_INPUT_LIMIT;
+    boolean allowHalfClosure;
+
+    /**
+     * Wraps a connected, non-blocking socket: {@code channel} belongs to {@code loop} and holds it
+     * (registered already when the connector's registration was handed over).
+     */
+    ConnectionCore(EventLoop loop, long id, String ownerName, Channel channel) {
+        this.loop = loop;
+        this.id = id;
+        this.ownerName = ownerName;
+        this.channel = channel;
+        this.upstream = (TcpConnection) this; // a server connection is its own upstream until configured
+        this.channel.setReadCallback(this::handleRead);
+        this.channel.setWriteCallback(this::handleWrite);
+        this.channel.setCloseCallback(this::handleKeyInvalid);
+    }
+
+    /**
+     * The one place states change. Returns false when the state was not {@code from}.
+     * Allowed: CONNECTING→CONNECTED, CONNECTING→DISCONNECTED, CONNECTED→DISCONNECTING,
+     * CONNECTED→DISCONNECTED, DISCONNECTING→DISCONNECTED.
+     */
+    boolean transition(State from, State to) {
+        switch (to) {
+            case CONNECTED:
+                assert from == State.CONNECTING;
+                break;
+            case DISCONNECTING:
+                assert from == State.CONNECTED;
+                break;
+            case DISCONNECTED:
+                assert from != State.DISCONNECTED;
+                break;
+            default:
+                throw new IllegalArgumentException("no transition into " + to);
+        }
+        return STATE.compareAndSet(this, from, to);
+    }
+
+    <T> void setOption(java.net.SocketOption<T> option, T value) {
+        try {
+            // Under the lock close takes: a descriptor number is reused as soon as it is closed.
+            synchronized (pendingLock) {
+                loop.poller().setOption(channel, option, value);
+            }
+        } catch (IOException e) {
+            // Closed already: a setting on a closed connection has nothing left to affect.
+            LOG.log(System.Logger.Level.DEBUG, "cannot set {0} on {1}: {2}", option, name(), e);
+        }
+    }
+
+    /** Closes the socket under the lock direct writers hold, so none writes to a reused descriptor. Any thread. */
+    void closeSocket() {
+        synchronized (pendingLock) {
+            loop.poller().close(channel);
+        }
+    }
+
+    // ------------------------------------------------------------------ commands from any thread
+
+    /**
+     * Sets command bits and queues the command task when the word was empty. Never call it while
+     * holding {@code pendingLock}: on a full task queue it waits for the loop, which may itself be
+     * waiting for that lock.
+     */
+    void post(int bits) {
+        int prev = (int) COMMANDS.getAndBitwiseOr(this, bits);
+        if (prev == 0) {
+            try {
+                loop.queueInLoop(commandTask);
+            } catch (RejectedExecutionException e) {
+                // The loop has ended: nothing on this connection can run any more.
+            }
+        }
+    }
+
+    /**
+     * What a callback or a step of this connection threw, on the loop: reported; an
+     * {@link OutOfMemoryError} also closes this connection (it is the one whose work failed), so
+     * the loop and its other connections keep running.
+     */
+    void failed(Throwable t) {
+        EventLoop.rethrowIfFatal(t);
+        loop.reportError(t);
+        if (t instanceof OutOfMemoryError) {
+            handleClose(t);
+        }
+    }
+
+    /** This connection as the public type the callbacks take (the only subclass is {@link TcpConnection}). */
+    final TcpConnection self() {
+        return (TcpConnection) this;
+    }
+
+    /** {@code owner#id}; built on each call. */
+    abstract String name();
+
+    // ------------------------------------------------------------------ what the layers above implement
+
+    abstract void handleRead();
+
+    abstract void handleWrite();
+
+    abstract void handleKeyInvalid();
+
+    abstract void runCommands();
+
+    abstract void handleClose(Throwable cause);
+
+    abstract void closeWith(Throwable cause);
+
+    abstract void applyReading();
+
+    abstract void shutdownOutputNow();
+}
