@@ -14,7 +14,7 @@ import java.net.StandardSocketOptions;
  * that called {@link TcpClient#connectNow()}, before its loop registers it) →
  * {@link State#DISCONNECTING} ({@link #shutdown()} or {@link #forceClose()} asked for, from any
  * thread, or the peer's FIN arrived) → {@link State#DISCONNECTED} (closed on its loop; exactly one
- * "down" callback). Every transition goes through {@link #transition(State, State)}; the ones other
+ * "down" callback). Every transition goes through one method ({@code ConnectionCore.transition}); the ones other
  * threads make are a compare-and-set.
  *
  * <h2>Threading</h2>
