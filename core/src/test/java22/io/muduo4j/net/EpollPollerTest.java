@@ -38,6 +38,8 @@ class EpollPollerTest {
         void run() throws Exception;
     }
 
+    private final java.util.List<Channel> opened = new java.util.ArrayList<>();
+
     private void withLoop(Body body) throws Exception {
         assertTrue(Transport.EPOLL.isAvailable(), Transport::unavailableReason);
         loop = new EventLoop(EventLoop.Options.blocking().transport(Transport.EPOLL).name("epoll-poller-test"));
@@ -47,6 +49,12 @@ class EpollPollerTest {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             body.run();
         } finally {
+            for (Channel ch : opened) {
+                if (poller.isOpen(ch)) {
+                    ch.detach();
+                    poller.close(ch);
+                }
+            }
             if (peer != null) {
                 peer.close();
             }
@@ -62,6 +70,7 @@ class EpollPollerTest {
         InetSocketAddress addr = (InetSocketAddress) server.getLocalSocketAddress();
         Channel ch = new Channel(loop);
         poller.open(ch, addr);
+        opened.add(ch);
         boolean done = poller.connect(ch, addr);
         peer = server.accept(); // the handshake is over once the backlog has the connection
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
@@ -88,25 +97,20 @@ class EpollPollerTest {
     void disablingEverythingIsLazyAndTheFirstUnwantedEventDisarms() throws Exception {
         withLoop(() -> {
             Channel ch = connected();
-            try {
-                AtomicInteger reads = new AtomicInteger();
-                ch.setReadCallback(reads::incrementAndGet);
-                ch.enableReading();
-                peer.getOutputStream().write(1);
-                pollUntil(() -> reads.get() == 1, "the first read event");
+            AtomicInteger reads = new AtomicInteger();
+            ch.setReadCallback(reads::incrementAndGet);
+            ch.enableReading();
+            peer.getOutputStream().write(1);
+            pollUntil(() -> reads.get() == 1, "the first read event");
 
-                ch.disableAll(); // the byte stays unread: the descriptor stays readable
-                assertNotEquals(0, ch.armed, "disabling everything made a system call");
-                pollUntil(() -> ch.armed == 0, "the unwanted event to disarm the descriptor");
-                assertEquals(1, reads.get(), "an event reached a channel that wants none");
-                assertEquals(0, poller.pollNow(), "a disarmed descriptor still reported");
+            ch.disableAll(); // the byte stays unread: the descriptor stays readable
+            assertNotEquals(0, ch.armed, "disabling everything made a system call");
+            pollUntil(() -> ch.armed == 0, "the unwanted event to disarm the descriptor");
+            assertEquals(1, reads.get(), "an event reached a channel that wants none");
+            assertEquals(0, poller.pollNow(), "a disarmed descriptor still reported");
 
-                ch.enableReading();
-                pollUntil(() -> reads.get() == 2, "the read event after enabling again");
-            } finally {
-                ch.detach();
-                poller.close(ch);
-            }
+            ch.enableReading();
+            pollUntil(() -> reads.get() == 2, "the read event after enabling again");
         });
     }
 
@@ -114,26 +118,21 @@ class EpollPollerTest {
     void aLazilyRemovedDescriptorIsTakenOutByItsNextEventAndCanRegisterAgain() throws Exception {
         withLoop(() -> {
             Channel ch = connected();
-            try {
-                AtomicInteger reads = new AtomicInteger();
-                ch.setReadCallback(reads::incrementAndGet);
-                ch.enableReading();
-                ch.remove(); // lazy: still in the kernel's set
-                peer.getOutputStream().write(1);
-                poller.poll(200); // reports it for a channel it no longer has: deleted from the set
-                assertEquals(0, reads.get(), "an event reached a removed channel");
-                assertEquals(0, poller.pollNow(), "a removed descriptor still reported");
+            AtomicInteger reads = new AtomicInteger();
+            ch.setReadCallback(reads::incrementAndGet);
+            ch.enableReading();
+            ch.remove(); // lazy: still in the kernel's set
+            peer.getOutputStream().write(1);
+            poller.poll(200); // reports it for a channel it no longer has: deleted from the set
+            assertEquals(0, reads.get(), "an event reached a removed channel");
+            assertEquals(0, poller.pollNow(), "a removed descriptor still reported");
 
-                ch.enableReading(); // a plain add again
-                pollUntil(() -> reads.get() == 1, "the read event after registering again");
+            ch.enableReading(); // a plain add again
+            pollUntil(() -> reads.get() == 1, "the read event after registering again");
 
-                ch.remove();
-                ch.enableReading(); // still in the set (no event since): the add finds it there and modifies
-                pollUntil(() -> reads.get() == 2, "the read event after registering over a lazy removal");
-            } finally {
-                ch.detach();
-                poller.close(ch);
-            }
+            ch.remove();
+            ch.enableReading(); // still in the set (no event since): the add finds it there and modifies
+            pollUntil(() -> reads.get() == 2, "the read event after registering over a lazy removal");
         });
     }
 
@@ -154,23 +153,18 @@ class EpollPollerTest {
             peer = null;
 
             Channel second = connected(); // the lowest free number: usually the one just closed
-            try {
-                AtomicInteger secondReads = new AtomicInteger();
-                second.setReadCallback(secondReads::incrementAndGet);
-                second.enableReading();
-                poller.pollNow();
-                assertEquals(0, firstReads.get(), "an event reached the closed channel");
-                peer.getOutputStream().write(2);
-                pollUntil(() -> secondReads.get() == 1, "the new socket's read event"
-                        + (second.fd == number ? " (on the reused number " + number + ")" : ""));
-                assertEquals(0, firstReads.get(), "the closed channel got an event");
-                Buffer in = new Buffer();
-                assertEquals(1, poller.read(second, in, java.nio.ByteBuffer.allocateDirect(64 * 1024)));
-                assertEquals(2, in.readInt8());
-            } finally {
-                second.detach();
-                poller.close(second);
-            }
+            AtomicInteger secondReads = new AtomicInteger();
+            second.setReadCallback(secondReads::incrementAndGet);
+            second.enableReading();
+            poller.pollNow();
+            assertEquals(0, firstReads.get(), "an event reached the closed channel");
+            peer.getOutputStream().write(2);
+            pollUntil(() -> secondReads.get() == 1, "the new socket's read event"
+                    + (second.fd == number ? " (on the reused number " + number + ")" : ""));
+            assertEquals(0, firstReads.get(), "the closed channel got an event");
+            Buffer in = new Buffer();
+            assertEquals(1, poller.read(second, in, java.nio.ByteBuffer.allocateDirect(64 * 1024)));
+            assertEquals(2, in.readInt8());
         });
     }
 
@@ -178,53 +172,48 @@ class EpollPollerTest {
     void writesReadsShutdownAndEndOfStream() throws Exception {
         withLoop(() -> {
             Channel ch = connected();
-            try {
-                Buffer out = new Buffer();
-                out.append("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                assertEquals(5, poller.write(ch, out));
-                assertEquals(0, out.readableBytes(), "written bytes not retrieved");
-                byte[] got = peer.getInputStream().readNBytes(5);
-                assertEquals("hello", new String(got, java.nio.charset.StandardCharsets.US_ASCII));
+            Buffer out = new Buffer();
+            out.append("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals(5, poller.write(ch, out));
+            assertEquals(0, out.readableBytes(), "written bytes not retrieved");
+            byte[] got = peer.getInputStream().readNBytes(5);
+            assertEquals("hello", new String(got, java.nio.charset.StandardCharsets.US_ASCII));
 
-                java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect(64 * 1024);
-                Buffer in = new Buffer(16);
-                assertEquals(0, poller.read(ch, in, scratch), "nothing to read is 0, not an error");
-                byte[] big = new byte[100_000];
-                for (int i = 0; i < big.length; i++) {
-                    big[i] = (byte) (i * 7);
-                }
-                peer.getOutputStream().write(big);
-                AtomicInteger reads = new AtomicInteger();
-                ch.setReadCallback(() -> {
-                    try {
-                        if (poller.read(ch, in, scratch) > 0) {
-                            reads.incrementAndGet();
-                        }
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-                ch.enableReading();
-                pollUntil(() -> in.readableBytes() == big.length, "100000 bytes through the tail and the scratch");
-                for (int i = 0; i < big.length; i++) {
-                    assertEquals(big[i], in.readInt8(), "byte " + i);
-                }
-
-                poller.shutdownOutput(ch);
-                assertEquals(-1, peer.getInputStream().read(), "no FIN after shutdownOutput");
-                peer.shutdownOutput();
-                ch.disableAll();
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-                int r;
-                while ((r = poller.read(ch, in, scratch)) == 0) {
-                    assertTrue(System.nanoTime() < deadline, "no end of stream");
-                    Thread.onSpinWait();
-                }
-                assertEquals(-1, r, "end of stream");
-            } finally {
-                ch.detach();
-                poller.close(ch);
+            java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect(64 * 1024);
+            Buffer in = new Buffer(16);
+            assertEquals(0, poller.read(ch, in, scratch), "nothing to read is 0, not an error");
+            byte[] big = new byte[100_000];
+            for (int i = 0; i < big.length; i++) {
+                big[i] = (byte) (i * 7);
             }
+            peer.getOutputStream().write(big);
+            AtomicInteger reads = new AtomicInteger();
+            ch.setReadCallback(() -> {
+                try {
+                    if (poller.read(ch, in, scratch) > 0) {
+                        reads.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            ch.enableReading();
+            pollUntil(() -> in.readableBytes() == big.length, "100000 bytes through the tail and the scratch");
+            for (int i = 0; i < big.length; i++) {
+                assertEquals(big[i], in.readInt8(), "byte " + i);
+            }
+
+            poller.shutdownOutput(ch);
+            assertEquals(-1, peer.getInputStream().read(), "no FIN after shutdownOutput");
+            peer.shutdownOutput();
+            ch.disableAll();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+            int r;
+            while ((r = poller.read(ch, in, scratch)) == 0) {
+                assertTrue(System.nanoTime() < deadline, "no end of stream");
+                Thread.onSpinWait();
+            }
+            assertEquals(-1, r, "end of stream");
         });
     }
 
