@@ -224,12 +224,7 @@ final class NioPoller extends Poller {
         if (s == null) {
             return false;
         }
-        try {
-            s.configureBlocking(false);
-        } catch (IOException e) {
-            closeQuietly(s);
-            throw e;
-        }
+        nonBlocking(s);
         into.selectable = s;
         return true;
     }
@@ -245,12 +240,7 @@ final class NioPoller extends Poller {
         } else {
             s = SocketChannel.open(); // unresolved: its connect fails
         }
-        try {
-            s.configureBlocking(false);
-        } catch (IOException e) {
-            closeQuietly(s);
-            throw e;
-        }
+        nonBlocking(s);
         ch.selectable = s;
     }
 
@@ -334,6 +324,16 @@ final class NioPoller extends Poller {
     @Override
     void closeReserve(Object reserve) {
         closeQuietly((FileChannel) reserve);
+    }
+
+    /** Makes a new socket non-blocking, closing it when that fails. */
+    private static void nonBlocking(SocketChannel s) throws IOException {
+        try {
+            s.configureBlocking(false);
+        } catch (IOException e) {
+            closeQuietly(s);
+            throw e;
+        }
     }
 
     private static void closeQuietly(java.io.Closeable c) {
