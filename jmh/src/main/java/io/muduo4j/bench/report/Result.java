@@ -309,11 +309,15 @@ final class Result {
     /**
      * Bytes allocated per operation ({@code gc.alloc.rate.norm}); for ping-pong, whose JMH operation is
      * only a sampling tick, per block echoed instead. NaN without {@code -prof gc}.
+     *
+     * <p>JMH's GC profiler leaves the norm out when no iteration allocated a single byte, yet still reports
+     * {@code gc.alloc.rate}; that case is 0 bytes per operation, not missing data.
      */
     double allocPerOp() {
         Double norm = secondary.get("gc.alloc.rate.norm");
         if (norm == null) {
-            return Double.NaN;
+            Double rate = secondary.get("gc.alloc.rate");
+            return rate != null && rate == 0.0 ? 0.0 : Double.NaN;
         }
         Double blocks = secondary.get("blocksPerSec");
         if (blocks != null) {

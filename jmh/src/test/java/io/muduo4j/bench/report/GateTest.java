@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +117,32 @@ class GateTest {
         assertEquals(0.35, checks.get(2).bytes, 0.001);
         assertFalse(checks.get(3).ok, "no data fails");
         assertTrue(Double.isNaN(checks.get(3).bytes));
+    }
+
+    /** JMH omits gc.alloc.rate.norm when no iteration allocated a byte; that is 0 B/op, not a failure. */
+    @Test
+    void anAbsentNormWithAZeroAllocationRateIsZeroBytes() throws IOException {
+        JsonArray rows = JsonParser.parseString(Files.readString(fixture("three-forks.json"))).getAsJsonArray();
+        JsonObject zero = rows.get(4).getAsJsonObject(); // PingPong muduo_blocking
+        JsonObject unknown = rows.get(0).getAsJsonObject(); // Connect muduo_blocking
+        for (JsonObject row : List.of(zero, unknown)) {
+            row.getAsJsonObject("secondaryMetrics").remove("gc.alloc.rate.norm");
+        }
+        JsonObject rate = new JsonObject();
+        rate.addProperty("score", 0.0);
+        rate.addProperty("scoreUnit", "MB/sec");
+        zero.getAsJsonObject("secondaryMetrics").add("gc.alloc.rate", rate);
+        Path json = dir.resolve("zero-alloc.json");
+        Files.writeString(json, rows.toString());
+
+        List<Gate.AllocCheck> checks = Gate.evaluateAlloc(Gate.parseAlloc(file(String.join("\n",
+                "PingPong.pingpong muduo_blocking <= 0",
+                "Connect.connect muduo_blocking <= 1000", ""))), Result.load(json));
+        assertEquals(2, checks.size());
+        assertTrue(checks.get(0).ok, "no norm, rate 0: allocated nothing");
+        assertEquals(0.0, checks.get(0).bytes);
+        assertFalse(checks.get(1).ok, "no norm and no rate is still no data");
+        assertTrue(Double.isNaN(checks.get(1).bytes));
     }
 
     @Test
