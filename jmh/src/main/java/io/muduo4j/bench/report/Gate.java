@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * {@code <= < >= >}. The verdict uses the ratio's 95% interval over forks ({@link Stats#ratio}):
  * <b>met</b> when the whole interval satisfies the rule, <b>missed</b> when the whole interval violates
  * it, <b>inconclusive</b> when the interval contains the threshold or there is no interval (fewer than
- * 2 forks). In a CI smoke run no ratio is evaluated: <b>not measured (CI smoke)</b>. A gate fails on
+ * 2 forks), and also inconclusive when either side is flagged by the steady-state check
+ * ({@link Stats#drift}): a trend over the iterations breaks the interval's assumption. In a CI smoke run no ratio is evaluated: <b>not measured (CI smoke)</b>. A gate fails on
  * <b>missed</b> and on <b>no data</b> only.
  *
  * <p>Allocation rules ({@code jmh/ci-alloc.txt}, {@code --alloc}):
@@ -317,10 +318,27 @@ final class Gate {
                 Verdict v = rule.verdict(ratio, smoke);
                 String note = v == Verdict.NO_DATA ? "no usable score" : !ratio.hasInterval() && !smoke
                         ? "fewer than 2 forks: no interval" : "";
+                String drifting = drifting(a, b);
+                if ((v == Verdict.MET || v == Verdict.MISSED) && drifting != null) {
+                    v = Verdict.INCONCLUSIVE; // the interval assumes steady iterations; a trend breaks that
+                    note = drifting;
+                }
                 checks.add(new Check(rule, c.getKey(), ratio, v, note));
             }
         }
         return checks;
+    }
+
+    /** Which side of a ratio is not steady, or null when both are. */
+    static String drifting(Result a, Result b) {
+        StringBuilder why = new StringBuilder();
+        for (Result r : List.of(a, b)) {
+            Stats.Drift d = r.drift();
+            if (d.flagged) {
+                why.append(why.length() == 0 ? "not steady: " : ", ").append(r.impl).append(' ').append(d.label());
+            }
+        }
+        return why.length() == 0 ? null : why.toString();
     }
 
     /** a/b of the headline figure, with the interval over forks. */

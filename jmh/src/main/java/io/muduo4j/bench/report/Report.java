@@ -203,25 +203,24 @@ public final class Report implements Callable<Integer> {
                 .append(" from the first to the last measured iteration, significantly (5% level) over all forks, or that the first ")
                 .append("measured iteration was off the others by ")
                 .append(String.format(Locale.ROOT, "%.0f%%", Stats.FIRST_THRESHOLD * 100))
-                .append(" or more in the same direction in every fork: the warm-up was too short (or the figure is unstable). ")
+                .append(" or more in the same direction in every fork. Moving the way a warm-up moves (time falling, throughput ")
+                .append("rising) means the warm-up was too short; moving the other way means the figure is unstable. Either makes ")
+                .append("a verdict on that row *inconclusive*. ")
                 .append("\"steady\" otherwise; \"n/a\" with fewer than 3 iterations. Flagged rows are listed under \"Steady state summary\".\n")
                 .append("- Allocation is JMH `-prof gc` `gc.alloc.rate.norm` over all threads of the fork (client, ")
                 .append("server, JMH): bytes per operation; for ping-pong bytes per block echoed.\n\n")
                 .append("![chart](chart.png)\n\n");
-        List<String> unsteady = new ArrayList<>();
+        List<String> warming = new ArrayList<>();
+        List<String> unstable = new ArrayList<>();
         for (Map.Entry<String, List<Result>> group : groups(results).entrySet()) {
-            table(md, group.getValue(), unsteady);
+            table(md, group.getValue(), warming, unstable);
         }
         md.append("## Steady state summary\n\n");
-        if (unsteady.isEmpty()) {
+        if (warming.isEmpty() && unstable.isEmpty()) {
             md.append("No row is still falling or rising over its measured iterations.\n\n");
-        } else {
-            md.append(unsteady.size()).append(" row(s) still drift over the measured iterations (longer warm-up needed):\n\n");
-            for (String u : unsteady) {
-                md.append("- ").append(u).append('\n');
-            }
-            md.append('\n');
         }
+        driftList(md, warming, " still improving over the measured iterations (the warm-up was too short for them):");
+        driftList(md, unstable, " getting worse over the measured iterations (not a warm-up effect; unstable on this machine):");
         if (check != null) {
             section(md, "Targets (informational, from " + check.getFileName() + ")", Gate.evaluate(Gate.parse(check), results, smoke));
         }
@@ -370,7 +369,18 @@ public final class Report implements Callable<Integer> {
         md.append('\n').append("|---|").append("---:|".repeat(n)).append('\n');
     }
 
-    private void table(StringBuilder md, List<Result> rows, List<String> unsteady) {
+    private static void driftList(StringBuilder md, List<String> rows, String what) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append(rows.size()).append(" row(s)").append(what).append("\n\n");
+        for (String u : rows) {
+            md.append("- ").append(u).append('\n');
+        }
+        md.append('\n');
+    }
+
+    private void table(StringBuilder md, List<Result> rows, List<String> warming, List<String> unstable) {
         Result first = rows.get(0);
         boolean higher = first.higherIsBetter();
         Map<String, Map<String, Result>> cases = new LinkedHashMap<>();
@@ -441,7 +451,7 @@ public final class Report implements Callable<Integer> {
                     Stats.Drift d = r.drift();
                     cell = d.flagged ? "**" + d.label() + "**" : d.label();
                     if (d.flagged) {
-                        unsteady.add(first.benchmark + " (" + first.mode + ") " + c.getKey() + " " + i + ": " + d.label());
+                        (d.warming(higher) ? warming : unstable).add(first.benchmark + " (" + first.mode + ") " + c.getKey() + " " + i + ": " + d.label());
                     }
                 }
                 md.append(' ').append(cell).append(" |");

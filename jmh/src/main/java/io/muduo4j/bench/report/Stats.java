@@ -233,6 +233,15 @@ final class Stats {
             return !Double.isNaN(change);
         }
 
+        /**
+         * Flagged and moving the way a warm-up moves (time per op falling, throughput rising): the
+         * measurement began before steady state. A flagged drift the other way is not cured by more
+         * warm-up (co-scheduling of busy threads on few cores, GC, TCP buffer growth).
+         */
+        boolean warming(boolean higherIsBetter) {
+            return flagged && (higherIsBetter ? change > 0 : change < 0);
+        }
+
         /** "steady", "falling 12%", "rising 7%", or "n/a" with fewer than 3 iterations per fork. */
         String label() {
             if (!computable()) {

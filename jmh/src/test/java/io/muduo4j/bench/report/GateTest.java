@@ -119,6 +119,24 @@ class GateTest {
         assertTrue(Double.isNaN(checks.get(3).bytes));
     }
 
+    /** A trend breaks the interval's assumption: a ratio with a drifting side is never met or missed. */
+    @Test
+    void aDriftingSideMakesTheVerdictInconclusive() throws IOException {
+        List<Gate.Rule> rules = Gate.parse(file("Connect.connect:avgt muduo_blocking/netty_nio <= 0.8\n"));
+        Result steadyFast = Result.of("Connect.connect", "avgt", "muduo_blocking", java.util.Map.of(), "us/op",
+                List.of(new double[] {50, 51, 50, 49, 50}, new double[] {51, 50, 49, 50, 51}, new double[] {50, 50, 51, 49, 50}));
+        Result steadySlow = Result.of("Connect.connect", "avgt", "netty_nio", java.util.Map.of(), "us/op",
+                List.of(new double[] {100, 101, 99, 100, 100}, new double[] {99, 100, 101, 100, 99}, new double[] {100, 99, 100, 101, 100}));
+        Result warmingSlow = Result.of("Connect.connect", "avgt", "netty_nio", java.util.Map.of(), "us/op",
+                List.of(new double[] {160, 140, 120, 100, 80}, new double[] {161, 139, 121, 99, 81}, new double[] {159, 141, 119, 101, 79}));
+
+        Gate.Check steady = Gate.evaluate(rules, List.of(steadyFast, steadySlow), false).get(0);
+        assertEquals(Gate.Verdict.MET, steady.verdict);
+        Gate.Check drifting = Gate.evaluate(rules, List.of(steadyFast, warmingSlow), false).get(0);
+        assertEquals(Gate.Verdict.INCONCLUSIVE, drifting.verdict);
+        assertTrue(drifting.note.contains("netty_nio falling"), drifting.note);
+    }
+
     /** JMH omits gc.alloc.rate.norm when no iteration allocated a byte; that is 0 B/op, not a failure. */
     @Test
     void anAbsentNormWithAZeroAllocationRateIsZeroBytes() throws IOException {

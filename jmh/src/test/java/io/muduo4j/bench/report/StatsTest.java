@@ -119,6 +119,8 @@ class StatsTest {
         Stats.Drift d = Stats.drift(List.of(new double[] {800, 900, 1000, 1100}, new double[] {790, 910, 990, 1110}));
         assertTrue(d.flagged);
         assertTrue(d.label().startsWith("rising"), d.label());
+        assertTrue(d.warming(true), "throughput rising: still warming up");
+        assertFalse(d.warming(false), "time per op rising: getting worse, not warming up");
     }
 
     @Test
