@@ -182,7 +182,7 @@ public final class Channel extends Pollable {
     /**
      * Deregisters from the poller. The socket stays open. A NIO channel cannot be registered again
      * with the same selector until the next select has run, so code that hands a socket on to a
-     * new owner uses {@link #transferTo(Pollable)} instead.
+     * new owner uses {@code transferTo} instead.
      */
     public void remove() {
         detach();
