@@ -39,8 +39,8 @@ abstract class Pollable {
 
     /**
      * Dispatches readiness {@code ready} ({@code OP_*} bits, or {@link Poller#INVALID} when the
-     * registration died under the socket). Loop thread; must not throw (the poller's dispatch
-     * loop would lose the rest of the batch).
+     * registration died under the socket). Loop thread; throws nothing but what
+     * {@link EventLoop#rethrowIfFatal} rethrows (the poller's dispatch would lose the rest of the batch).
      */
     abstract void handleEvent(int ready);
 
