@@ -7,9 +7,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The listening socket of a {@link TcpServer}, read in the server's base loop. Accepts each
- * connection, non-blocking, into a channel the new-connection handler gave it (of the I/O loop that
- * connection will live on) and hands it back; a channel that got no connection is kept for the
- * next one, so an accept costs no object beyond that channel.
+ * connection, non-blocking, into an empty handle the new-connection handler gave it (for a server,
+ * the connection itself, of the I/O loop it will live on) and hands it back; a handle that got no
+ * connection is kept for the next one, so an accept costs no object beyond that handle.
  *
  * <p>How many per readiness event: accepting until {@code EAGAIN} costs one failing
  * {@code accept} per event, which for connections arriving one at a time is one system call in
@@ -48,17 +48,21 @@ import java.util.concurrent.TimeUnit;
  */
 final class Acceptor {
     interface NewConnectionHandler {
-        /** An empty channel, of the loop the next connection will live on. */
-        Channel newChannel();
+        /**
+         * An empty handle, of the loop the next connection will live on, to accept into. It may be
+         * kept unused for as long as no connection is pending, and dropped unused when the
+         * acceptor closes.
+         */
+        Pollable newHandle();
 
-        /** {@code ch} holds a new accepted, non-blocking socket. */
-        void onNewConnection(Channel ch);
+        /** {@code h}, a handle {@link #newHandle()} gave, holds a new accepted, non-blocking socket. */
+        void onNewConnection(Pollable h);
     }
 
     /** The accept call, replaceable in tests to inject failures; the production path calls the poller directly. */
     @FunctionalInterface
     interface AcceptCall {
-        boolean accept(Poller poller, Channel listener, Channel into) throws IOException;
+        boolean accept(Poller poller, Pollable listener, Pollable into) throws IOException;
     }
 
     static final int MAX_ACCEPTS_PER_EVENT = 64;
@@ -75,7 +79,7 @@ final class Acceptor {
     private final NewConnectionHandler handler;
     private final AcceptCall acceptCall; // null: the poller's accept itself
     private final Runnable resume = this::resume;
-    private Channel next; // where the next connection is accepted into
+    private Pollable next; // where the next connection is accepted into
     private Object reserve;
     private boolean open = true;
     private boolean listening;
@@ -195,12 +199,12 @@ final class Acceptor {
         return reserve != null;
     }
 
-    /** Accepts into {@link #next}, taking a channel from the handler first when needed; null when none was pending. */
-    private Channel accept() throws IOException {
+    /** Accepts into {@link #next}, taking a handle from the handler first when needed; null when none was pending. */
+    private Pollable accept() throws IOException {
         acceptCalls++;
-        Channel into = next;
+        Pollable into = next;
         if (into == null) {
-            into = next = handler.newChannel();
+            into = next = handler.newHandle();
         }
         AcceptCall a = acceptCall;
         if (!(a == null ? poller.accept(channel, into) : a.accept(poller, channel, into))) {
@@ -223,7 +227,7 @@ final class Acceptor {
         }
         int got = 0;
         for (int i = 0; i < max; i++) {
-            Channel s;
+            Pollable s;
             try {
                 s = accept();
             } catch (IOException e) {
@@ -244,7 +248,7 @@ final class Acceptor {
         }
     }
 
-    private void accepted(Channel s) {
+    private void accepted(Pollable s) {
         if (failing) {
             endStreak();
         }
@@ -260,7 +264,7 @@ final class Acceptor {
         failed(first);
         // 1. Once more, the reserve untouched.
         try {
-            Channel s = accept();
+            Pollable s = accept();
             if (s == null) {
                 return false;
             }
@@ -279,7 +283,7 @@ final class Acceptor {
             boolean refused = false;
             boolean gone = false;
             try {
-                Channel s = accept();
+                Pollable s = accept();
                 if (s != null) {
                     poller.close(s); // descriptors ran out: refused politely
                     s.detachClosed();
@@ -416,6 +420,7 @@ final class Acceptor {
 
     private void closeSockets() {
         open = false;
+        next = null; // an unused spare holds no socket and is known to nobody else: let it go
         poller.close(channel);
         if (reserve != null) {
             poller.closeReserve(reserve);

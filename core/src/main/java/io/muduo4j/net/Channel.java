@@ -27,17 +27,7 @@ import java.util.function.Consumer;
  * {@code OP_WRITE}; {@link #enableConnecting()} asks for {@code OP_CONNECT}, whose readiness goes to
  * the write callback.
  */
-public final class Channel {
-    private final EventLoop loop;
-    // The socket handle, per transport; the poller's alone to read and write.
-    SelectableChannel selectable; // NIO
-    Object registration; // NIO: the SelectionKey
-    int fd = -1; // epoll: the descriptor
-    int tag; // epoll: tells this registration of fd from an earlier one of the same number
-    int armed; // epoll: the events the kernel has for fd (disarming is lazy)
-    private int interest;
-    private int readOp = SelectionKey.OP_READ;
-
+public final class Channel extends Pollable {
     private Runnable readCallback;
     private Runnable writeCallback;
     private Runnable closeCallback;
@@ -52,19 +42,21 @@ public final class Channel {
      * @throws UnsupportedOperationException when the loop runs another transport
      */
     public Channel(EventLoop loop, SelectableChannel selectable) {
-        this.loop = Objects.requireNonNull(loop, "loop");
+        super(loop);
         Objects.requireNonNull(selectable, "selectable");
         if (loop.transport() != Transport.NIO) {
             throw new UnsupportedOperationException("event loop " + loop.name() + " runs the " + loop.transport()
                     + " transport; a NIO channel needs a loop made with EventLoop.Options.transport(Transport.NIO)");
         }
         this.selectable = selectable;
-        this.readOp = selectable instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ;
+        if (selectable instanceof ServerSocketChannel) {
+            setListening();
+        }
     }
 
     /** Creates a channel with no socket yet; the poller opens or accepts one into it. */
     Channel(EventLoop loop) {
-        this.loop = Objects.requireNonNull(loop, "loop");
+        super(loop);
     }
 
     /**
@@ -123,32 +115,32 @@ public final class Channel {
 
     /** Adds reading ({@code OP_READ} or {@code OP_ACCEPT}) to the interest set. */
     public void enableReading() {
-        update(interest | readOp);
+        interestAdd(readOp());
     }
 
     /** Removes reading from the interest set. */
     public void disableReading() {
-        update(interest & ~readOp);
+        interestRemove(readOp());
     }
 
     /** Adds {@code OP_WRITE} to the interest set. */
     public void enableWriting() {
-        update(interest | SelectionKey.OP_WRITE);
+        interestAdd(SelectionKey.OP_WRITE);
     }
 
     /** Removes {@code OP_WRITE} from the interest set. */
     public void disableWriting() {
-        update(interest & ~SelectionKey.OP_WRITE);
+        interestRemove(SelectionKey.OP_WRITE);
     }
 
     /** Asks for {@code OP_CONNECT}: a pending non-blocking connect finished (either way). */
     public void enableConnecting() {
-        update(interest | SelectionKey.OP_CONNECT);
+        interestAdd(SelectionKey.OP_CONNECT);
     }
 
     /** Clears the interest set; the channel stays registered. */
     public void disableAll() {
-        update(0);
+        interestSet(0);
     }
 
     /**
@@ -157,7 +149,7 @@ public final class Channel {
      * @return true when writing or connecting is wanted
      */
     public boolean isWriting() {
-        return (interest & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0;
+        return wantsWrite();
     }
 
     /**
@@ -166,7 +158,7 @@ public final class Channel {
      * @return true when reading is wanted
      */
     public boolean isReading() {
-        return (interest & readOp) != 0;
+        return wantsRead();
     }
 
     /**
@@ -175,7 +167,7 @@ public final class Channel {
      * @return true when no event is wanted
      */
     public boolean isNoneEvent() {
-        return interest == 0;
+        return interest() == 0;
     }
 
     /**
@@ -184,76 +176,19 @@ public final class Channel {
      * @return the interest bits
      */
     public int interestOps() {
-        return interest;
+        return interest();
     }
 
     /**
      * Deregisters from the poller. The socket stays open. A NIO channel cannot be registered again
      * with the same selector until the next select has run, so code that hands a socket on to a
-     * new owner uses {@link #transferTo(Channel)} instead.
+     * new owner uses {@code transferTo} instead.
      */
     public void remove() {
-        loop.assertInLoopThread();
-        interest = 0;
-        loop.poller().remove(this);
+        detach();
     }
 
-    /**
-     * Moves this channel's socket and its registration to {@code successor} (which must belong to
-     * the same loop and hold no socket), keeping the registration alive: the way a connected
-     * socket passes from the connector to its connection without deregistering. This channel is
-     * left empty, with no interest.
-     */
-    void transferTo(Channel successor) {
-        loop.assertInLoopThread();
-        if (successor.loop != loop) {
-            throw new IllegalArgumentException("successor belongs to another loop");
-        }
-        successor.readOp = readOp;
-        successor.interest = interest;
-        loop.poller().transfer(this, successor);
-        interest = 0;
-    }
-
-    /** Marks this channel as holding a listening socket: reading is {@code OP_ACCEPT}. */
-    void setListening() {
-        readOp = SelectionKey.OP_ACCEPT;
-    }
-
-    /**
-     * Deregisters before its owner closes the socket (which the channel still holds, for that
-     * close); the poller may later open or accept another socket into it.
-     */
-    void detach() {
-        loop.assertInLoopThread();
-        interest = 0;
-        loop.poller().remove(this);
-    }
-
-    /** Forgets a socket that was closed before it was ever registered; any thread that owns the channel at the time. */
-    void detachClosed() {
-        selectable = null;
-        registration = null;
-        fd = -1;
-        interest = 0;
-    }
-
-    private void update(int ops) {
-        loop.assertInLoopThread();
-        int old = interest;
-        if (ops == old) {
-            return;
-        }
-        interest = ops;
-        loop.poller().update(this, old, ops);
-    }
-
-    /** The poller found the socket closed under a registration: nothing is registered any more. */
-    void lostRegistration() {
-        interest = 0;
-    }
-
-    /** Dispatches readiness {@code ready} ({@code OP_*} bits, or {@link Poller#INVALID}). Loop thread. */
+    @Override
     void handleEvent(int ready) {
         try {
             if (ready == Poller.INVALID) {
@@ -262,11 +197,11 @@ public final class Channel {
                 }
                 return;
             }
-            if ((ready & readOp) != 0 && readCallback != null) {
+            if ((ready & readOp()) != 0 && readCallback != null) {
                 readCallback.run();
             }
             // The read callback may have closed the socket, handed it on or dropped the interest.
-            if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 && isWriting()
+            if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 && wantsWrite()
                     && writeCallback != null) {
                 writeCallback.run();
             }

@@ -4,17 +4,21 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.nio.channels.SelectionKey;
 import java.util.concurrent.RejectedExecutionException;
 import io.muduo4j.net.TcpConnection.State;
 
 /**
  * The state of one {@link TcpConnection}, the bottom of the layers it is made of (one object, so a
- * connection costs one allocation): its fields, the state machine's one transition method and the
- * command word through which other threads reach the loop. {@link ConnectionOutput} adds the send
+ * connection costs one allocation): its fields, the state machine's one transition method, the
+ * command word through which other threads reach the loop, and the dispatch of its socket's
+ * readiness (the connection is its own {@link Pollable}: the poller calls {@link #handleEvent}).
+ * The connection's monitor ({@code synchronized (this)}) is the send lock: it serialises direct
+ * writes, staging and the socket's close; nobody waits for the loop while holding it. {@link ConnectionOutput} adds the send
  * path and back-pressure, {@link ConnectionLifecycle} establishing, the commands and closing, and
  * {@link TcpConnection} the public surface and input. Threading as in {@link TcpConnection}.
  */
-abstract class ConnectionCore {
+abstract class ConnectionCore extends Pollable {
     static final System.Logger LOG = System.getLogger(TcpConnection.class.getName());
     static final VarHandle STATE;
     static final VarHandle COMMANDS;
@@ -51,14 +55,11 @@ abstract class ConnectionCore {
     static final ConnectionCallback NO_CONNECTION_CALLBACK = c -> { };
     static final MessageCallback DISCARD = (c, b, t) -> b.retrieveAll();
 
-    final EventLoop loop;
     final long id;
     final String ownerName;
-    final Channel channel; // also the socket's handle for the loop's poller
     volatile InetSocketAddress localAddress; // asked of the socket on first use
     volatile InetSocketAddress peerAddress;
     final Runnable commandTask = this::runCommands;
-    final Object pendingLock = new Object();
 
     volatile State state = State.CONNECTING;
     volatile int commands;
@@ -69,7 +70,7 @@ abstract class ConnectionCore {
     volatile Object excursion;
     volatile int throttles; // downstream connections above high water that pause this one's reading
     volatile boolean wantReading = true;
-    volatile boolean staged; // pending holds bytes the loop has to take over; set under pendingLock
+    volatile boolean staged; // pending holds bytes the loop has to take over; set under the monitor
     volatile TcpConnection upstream;
     volatile Throwable closeCause;
     volatile Throwable closeRequestCause; // why forceClose was asked for internally
@@ -79,9 +80,9 @@ abstract class ConnectionCore {
     // loop-only
     Buffer input;
     Buffer output;
-    Buffer pending; // guarded by pendingLock; the staging area of sends not written directly
-    boolean spareAllowed; // guarded by pendingLock; adopted and unregistered: a send may take a spare
-    boolean outputIdle; // guarded by pendingLock; written by the loop only, see send()
+    Buffer pending; // guarded by the monitor; the staging area of sends not written directly
+    boolean spareAllowed; // guarded by the monitor; adopted and unregistered: a send may take a spare
+    boolean outputIdle; // guarded by the monitor; written by the loop only, see send()
     boolean reading;
     boolean inputPaused;
     boolean highWaterSeen; // the high-water callback ran for the current excursion
@@ -116,18 +117,38 @@ abstract class ConnectionCore {
     boolean allowHalfClosure;
 
     /**
-     * Wraps a connected, non-blocking socket: {@code channel} belongs to {@code loop} and holds it
-     * (registered already when the connector's registration was handed over).
+     * A connection of {@code loop} with no socket yet: the poller accepts or opens one into it, or
+     * a connector's registration is handed over to it ({@link #transferTo}).
      */
-    ConnectionCore(EventLoop loop, long id, String ownerName, Channel channel) {
-        this.loop = loop;
+    ConnectionCore(EventLoop loop, long id, String ownerName) {
+        super(loop);
         this.id = id;
         this.ownerName = ownerName;
-        this.channel = channel;
         this.upstream = (TcpConnection) this; // a server connection is its own upstream until configured
-        this.channel.setReadCallback(this::handleRead);
-        this.channel.setWriteCallback(this::handleWrite);
-        this.channel.setCloseCallback(this::handleKeyInvalid);
+    }
+
+    /**
+     * The socket's readiness, from the poller: read, then write, as a {@link Channel} dispatches
+     * to its callbacks; what escapes goes to the loop's error reporting. Loop thread.
+     */
+    @Override
+    final void handleEvent(int ready) {
+        try {
+            if (ready == Poller.INVALID) {
+                handleKeyInvalid();
+                return;
+            }
+            if ((ready & SelectionKey.OP_READ) != 0) {
+                handleRead();
+            }
+            // The read may have closed the connection or dropped the write interest.
+            if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 && wantsWrite()) {
+                handleWrite();
+            }
+        } catch (Throwable t) {
+            EventLoop.rethrowIfFatal(t);
+            loop.reportError(t);
+        }
     }
 
     /**
@@ -155,8 +176,8 @@ abstract class ConnectionCore {
     <T> void setOption(java.net.SocketOption<T> option, T value) {
         try {
             // Under the lock close takes: a descriptor number is reused as soon as it is closed.
-            synchronized (pendingLock) {
-                loop.poller().setOption(channel, option, value);
+            synchronized (this) {
+                loop.poller().setOption(this, option, value);
             }
         } catch (IOException e) {
             // Closed already: a setting on a closed connection has nothing left to affect.
@@ -166,8 +187,8 @@ abstract class ConnectionCore {
 
     /** Closes the socket under the lock direct writers hold, so none writes to a reused descriptor. Any thread. */
     void closeSocket() {
-        synchronized (pendingLock) {
-            loop.poller().close(channel);
+        synchronized (this) {
+            loop.poller().close(this);
         }
     }
 
@@ -175,7 +196,7 @@ abstract class ConnectionCore {
 
     /**
      * Sets command bits and queues the command task when the word was empty. Never call it while
-     * holding {@code pendingLock}: on a full task queue it waits for the loop, which may itself be
+     * holding the connection's monitor: on a full task queue it waits for the loop, which may itself be
      * waiting for that lock.
      */
     void post(int bits) {

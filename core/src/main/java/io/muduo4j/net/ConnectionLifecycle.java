@@ -3,6 +3,7 @@ package io.muduo4j.net;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import io.muduo4j.net.TcpConnection.State;
@@ -14,8 +15,8 @@ import io.muduo4j.net.TcpConnection.State;
  * for the layers.
  */
 abstract class ConnectionLifecycle extends ConnectionOutput {
-    ConnectionLifecycle(EventLoop loop, long id, String ownerName, Channel channel) {
-        super(loop, id, ownerName, channel);
+    ConnectionLifecycle(EventLoop loop, long id, String ownerName) {
+        super(loop, id, ownerName);
     }
 
 
@@ -32,7 +33,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
      * before the loop sees it takes nothing from them.
      */
     boolean establishFromCaller() {
-        synchronized (pendingLock) {
+        synchronized (this) {
             spareAllowed = true;
             outputIdle = true;
         }
@@ -65,7 +66,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         try {
             input = pool.acquire();
             output = pool.acquire();
-            synchronized (pendingLock) {
+            synchronized (this) {
                 if (pending == null) {
                     pending = pool.acquire();
                 } else {
@@ -98,7 +99,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             transition(State.CONNECTING, State.CONNECTED);
         }
         reading = true;
-        channel.enableReading();
+        interestAdd(SelectionKey.OP_READ);
         if (state != State.CONNECTED) {
             // Shut down or closed by the thread that connected it before the loop got here: that
             // thread knows, and an up callback that sees connected() false would read as a down.
@@ -134,14 +135,14 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         State s = state;
         if (s == State.CONNECTED || s == State.DISCONNECTING) {
             transition(s, State.DISCONNECTED);
-            channel.disableAll();
+            interestSet(0);
             safeConnectionCallback();
         } else if (s == State.CONNECTING) {
             transition(s, State.DISCONNECTED);
         }
         cancelFlushTimer();
         endExcursion();
-        channel.detach();
+        detach();
         closeSocket();
         BufferPool pool = loop.buffers();
         if (input != null) {
@@ -150,7 +151,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             input = null;
             output = null;
         }
-        synchronized (pendingLock) {
+        synchronized (this) {
             spareAllowed = false;
             if (pending != null) {
                 pool.release(pending);
@@ -277,7 +278,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         if (outputShutdown || state == State.DISCONNECTED) {
             return;
         }
-        if (!channel.isWriting() && output.readableBytes() == 0) {
+        if (!wantsWrite() && output.readableBytes() == 0) {
             shutdownOutputNow();
         } else if (closeFlushTimeoutMs > 0 && flushTimer == 0) {
             if (flushCheck == null) {
@@ -323,7 +324,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             return;
         }
         try {
-            loop.poller().shutdownOutput(channel);
+            loop.poller().shutdownOutput(this);
         } catch (IOException e) {
             handleClose(e);
         }
@@ -394,7 +395,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         closeCause = cause != null ? cause : directWriteError;
         cancelFlushTimer();
         endExcursion(); // a closed downstream no longer holds its upstream back
-        channel.disableAll();
+        interestSet(0);
         safeConnectionCallback();
         ConnectionCallback cc = closeCallback;
         if (cc != null) {

@@ -2,6 +2,7 @@ package io.muduo4j.net;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.util.Objects;
 import io.muduo4j.net.TcpConnection.State;
 
@@ -11,8 +12,8 @@ import io.muduo4j.net.TcpConnection.State;
  * connection pauses while it is unwritable. See {@link ConnectionCore} for the layers.
  */
 abstract class ConnectionOutput extends ConnectionCore {
-    ConnectionOutput(EventLoop loop, long id, String ownerName, Channel channel) {
-        super(loop, id, ownerName, channel);
+    ConnectionOutput(EventLoop loop, long id, String ownerName) {
+        super(loop, id, ownerName);
     }
 
 
@@ -126,7 +127,7 @@ abstract class ConnectionOutput extends ConnectionCore {
                 afterAppend();
                 toPost = 0;
             } else {
-                synchronized (pendingLock) {
+                synchronized (this) {
                     if (pending == null && spareAllowed) {
                         pending = loop.buffers().takeSpare(); // sent before the loop registered it
                     }
@@ -211,14 +212,14 @@ abstract class ConnectionOutput extends ConnectionCore {
     /**
      * True while the loop owns the socket's output: bytes queued in the output buffer or
      * {@code OP_WRITE} armed. Then an in-loop send just appends; otherwise it goes the way of
-     * every other sender, through {@code pendingLock}. Loop thread.
+     * every other sender, through the connection's monitor. Loop thread.
      */
     boolean outputBusy() {
-        return output != null && (output.readableBytes() != 0 || channel.isWriting());
+        return output != null && (output.readableBytes() != 0 || wantsWrite());
     }
 
     /**
-     * The sender's own write, under {@code pendingLock}, of what is staged: allowed only while
+     * The sender's own write, under the connection's monitor, of what is staged: allowed only while
      * the loop has nothing queued or being written ({@code outputIdle}), so it can neither
      * overtake nor tear anyone's bytes. A thread other than the loop thus pays one {@code write}
      * system call instead of waking the loop (a context switch, most of the cost of a cross-thread
@@ -234,7 +235,7 @@ abstract class ConnectionOutput extends ConnectionCore {
         }
         int n;
         try {
-            n = loop.poller().write(channel, p);
+            n = loop.poller().write(this, p);
         } catch (IOException e) {
             outputIdle = false;
             p.retrieveAll();
@@ -260,7 +261,7 @@ abstract class ConnectionOutput extends ConnectionCore {
     /** Tells other threads whether they may write directly; loop thread, only on a change. */
     void setOutputIdle(boolean idle) {
         if (outputIdle != idle) {
-            synchronized (pendingLock) {
+            synchronized (this) {
                 outputIdle = idle;
             }
         }
@@ -275,7 +276,7 @@ abstract class ConnectionOutput extends ConnectionCore {
             return;
         }
         int old = output.readableBytes();
-        synchronized (pendingLock) {
+        synchronized (this) {
             staged = false;
             Buffer p = pending;
             if (p == null || p.readableBytes() == 0) {
@@ -295,7 +296,7 @@ abstract class ConnectionOutput extends ConnectionCore {
 
     /** After output grew: write at once unless OP_WRITE is armed (then the socket is full). */
     void afterAppend() {
-        if (!channel.isWriting() && state != State.DISCONNECTED) {
+        if (!wantsWrite() && state != State.DISCONNECTED) {
             writeOutput(true);
         }
     }
@@ -304,7 +305,7 @@ abstract class ConnectionOutput extends ConnectionCore {
     void writeOutput(boolean fromSend) {
         int n;
         try {
-            n = loop.poller().write(channel, output);
+            n = loop.poller().write(this, output);
         } catch (IOException e) {
             handleClose(e);
             return;
@@ -318,13 +319,13 @@ abstract class ConnectionOutput extends ConnectionCore {
             }
         }
         if (output.readableBytes() != 0) {
-            if (!channel.isWriting()) {
-                channel.enableWriting();
+            if (!wantsWrite()) {
+                interestAdd(SelectionKey.OP_WRITE);
             }
             return;
         }
-        if (channel.isWriting()) {
-            channel.disableWriting();
+        if (wantsWrite()) {
+            interestRemove(SelectionKey.OP_WRITE);
         }
         if (!shutdownRequested && state == State.CONNECTED) {
             setOutputIdle(true);

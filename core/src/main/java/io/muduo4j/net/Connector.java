@@ -24,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * on {@code OP_CONNECT} end in the same {@link #established()} path: self-connect check (local
  * address equal to the peer's, possible when the target is a free local port in the ephemeral
  * range), then the {@link Channel} holding the socket and its registration is handed to the
- * new-connection handler, which takes both over.
+ * new-connection handler, which takes both over ({@link Pollable#transferTo} into its connection).
  *
  * <p>Errors: refused, unreachable, address not available, timeout, interrupted, self-connect and
  * running out of descriptors are transient and retried after a delay growing from
@@ -392,14 +392,14 @@ final class Connector {
 
     /**
      * Connects {@code address} on the calling thread, with a non-blocking socket opened into the
-     * empty channel {@code ch}; on failure the socket is closed and the error thrown. The connect is non-blocking: on
+     * empty handle {@code ch} (the connection to be); on failure the socket is closed and the error thrown. The connect is non-blocking: on
      * loopback the handshake is over when {@code connect} returns, and one {@code finishConnect}
      * sees it. Otherwise the thread checks again after parking 20 µs, doubling up to 1 ms (no
      * selector of its own, nothing allocated), until {@code timeoutMs} (0: none) or an interrupt
      * ({@link InterruptedIOException}, with the interrupt status kept). A self-connect (no
      * listener on a local ephemeral port) is a {@link ConnectException}.
      */
-    static void connectOnCaller(Poller p, Channel ch, InetSocketAddress address, long timeoutMs) throws IOException {
+    static void connectOnCaller(Poller p, Pollable ch, InetSocketAddress address, long timeoutMs) throws IOException {
         p.open(ch, address);
         boolean ok = false;
         try {

@@ -26,7 +26,7 @@ import java.util.function.Consumer;
 
 /**
  * The {@link Transport#NIO} poller: a NIO {@link Selector} whose ready keys are handed straight to
- * their {@link Channel}, and {@link SocketChannel}s.
+ * their {@link Pollable}, and {@link SocketChannel}s.
  *
  * <p>Uses {@link Selector#select(Consumer, long)} and {@link Selector#selectNow(Consumer)} with one
  * consumer held in a field, so dispatch touches neither the selected-key set nor an iterator and
@@ -55,7 +55,7 @@ final class NioPoller extends Poller {
             pipe = Pipe.open();
             pipe.source().configureBlocking(false);
             pipe.sink().configureBlocking(false);
-            pipe.source().register(sel, SelectionKey.OP_READ, null); // the one key without a Channel
+            pipe.source().register(sel, SelectionKey.OP_READ, null); // the one key without a Pollable
         } catch (IOException e) {
             closeQuietly(sel, pipe);
             throw new UncheckedIOException("cannot open a Selector (file descriptors exhausted?)", e);
@@ -116,9 +116,9 @@ final class NioPoller extends Poller {
     }
 
     private void dispatch(SelectionKey key) {
-        Object channel = key.attachment();
-        if (channel != null) {
-            Channel ch = (Channel) channel;
+        Object handle = key.attachment();
+        if (handle != null) {
+            Pollable ch = (Pollable) handle;
             int ready;
             try {
                 ready = key.isValid() ? key.readyOps() : INVALID;
@@ -138,7 +138,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    void update(Channel ch, int oldOps, int ops) {
+    void update(Pollable ch, int oldOps, int ops) {
         SelectionKey key = (SelectionKey) ch.registration;
         try {
             if (key == null) {
@@ -157,7 +157,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    void remove(Channel ch) {
+    void remove(Pollable ch) {
         SelectionKey key = (SelectionKey) ch.registration;
         if (key != null) {
             key.cancel();
@@ -166,7 +166,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    void transfer(Channel from, Channel to) {
+    void transfer(Pollable from, Pollable to) {
         to.selectable = from.selectable;
         SelectionKey key = (SelectionKey) from.registration;
         to.registration = key;
@@ -188,7 +188,7 @@ final class NioPoller extends Poller {
 
     // ------------------------------------------------------------------ sockets
 
-    private static SocketChannel socket(Channel ch) throws ClosedChannelException {
+    private static SocketChannel socket(Pollable ch) throws ClosedChannelException {
         SelectableChannel s = ch.selectable;
         if (s == null) {
             throw new ClosedChannelException();
@@ -197,7 +197,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    void listen(Channel ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
+    void listen(Pollable ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.configureBlocking(false);
@@ -215,7 +215,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    boolean accept(Channel listener, Channel into) throws IOException {
+    boolean accept(Pollable listener, Pollable into) throws IOException {
         SelectableChannel l = listener.selectable;
         if (l == null) {
             throw new ClosedChannelException();
@@ -230,7 +230,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    void open(Channel ch, InetSocketAddress remote) throws IOException {
+    void open(Pollable ch, InetSocketAddress remote) throws IOException {
         InetAddress a = remote.getAddress();
         SocketChannel s;
         if (a instanceof Inet4Address) {
@@ -245,38 +245,38 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    boolean connect(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean connect(Pollable ch, InetSocketAddress remote) throws IOException {
         return socket(ch).connect(remote);
     }
 
     @Override
-    boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean finishConnect(Pollable ch, InetSocketAddress remote) throws IOException {
         return socket(ch).finishConnect();
     }
 
     @Override
-    boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean isSelfConnected(Pollable ch, InetSocketAddress remote) throws IOException {
         SocketChannel s = socket(ch);
         return s.getLocalAddress().equals(s.getRemoteAddress());
     }
 
     @Override
-    int read(Channel ch, Buffer dst, ByteBuffer scratch) throws IOException {
+    int read(Pollable ch, Buffer dst, ByteBuffer scratch) throws IOException {
         return dst.readFrom(socket(ch), scratch);
     }
 
     @Override
-    int write(Channel ch, Buffer src) throws IOException {
+    int write(Pollable ch, Buffer src) throws IOException {
         return src.writeTo(socket(ch));
     }
 
     @Override
-    void shutdownOutput(Channel ch) throws IOException {
+    void shutdownOutput(Pollable ch) throws IOException {
         socket(ch).shutdownOutput();
     }
 
     @Override
-    <T> void setOption(Channel ch, SocketOption<T> option, T value) throws IOException {
+    <T> void setOption(Pollable ch, SocketOption<T> option, T value) throws IOException {
         SelectableChannel s = ch.selectable;
         if (s == null) {
             throw new ClosedChannelException();
@@ -285,7 +285,7 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    InetSocketAddress localAddress(Channel ch) throws IOException {
+    InetSocketAddress localAddress(Pollable ch) throws IOException {
         SelectableChannel s = ch.selectable;
         if (s == null) {
             throw new ClosedChannelException();
@@ -294,18 +294,18 @@ final class NioPoller extends Poller {
     }
 
     @Override
-    InetSocketAddress remoteAddress(Channel ch) throws IOException {
+    InetSocketAddress remoteAddress(Pollable ch) throws IOException {
         return (InetSocketAddress) socket(ch).getRemoteAddress();
     }
 
     @Override
-    boolean isOpen(Channel ch) {
+    boolean isOpen(Pollable ch) {
         SelectableChannel s = ch.selectable;
         return s != null && s.isOpen();
     }
 
     @Override
-    void close(Channel ch) {
+    void close(Pollable ch) {
         SelectableChannel s = ch.selectable;
         if (s != null) {
             closeQuietly(s);

@@ -11,8 +11,9 @@ import java.nio.ByteBuffer;
  * on JDK 22+); the loop, {@link Channel}, {@link TcpConnection}, {@link Acceptor} and
  * {@link Connector} see only this.
  *
- * <p>A socket is held by its {@link Channel} (the channel is the handle: a NIO channel or a
- * descriptor, whichever the transport uses), so a connection costs no socket object of ours.
+ * <p>A socket is held by its {@link Pollable} (a {@link Channel}, or the connection itself: the
+ * handle is a NIO channel or a descriptor, whichever the transport uses), so a connection costs no
+ * socket object of ours, nor a handle object besides the connection.
  * Interest and readiness are {@link java.nio.channels.SelectionKey} {@code OP_*} bits whatever
  * the transport; a poller reports an error or hang-up as readiness for what the channel asked
  * for, so the callback's own call sees the error.
@@ -47,13 +48,13 @@ abstract class Poller implements AutoCloseable {
      * non-empty interest, modifies afterwards. A socket closed under the channel leaves it
      * unregistered with no interest; the owner finds out through its own close path.
      */
-    abstract void update(Channel ch, int oldOps, int ops);
+    abstract void update(Pollable ch, int oldOps, int ops);
 
     /** Deregisters {@code ch}; its socket stays open. */
-    abstract void remove(Channel ch);
+    abstract void remove(Pollable ch);
 
     /** {@code to} takes over {@code from}'s socket and registration (same loop); {@code from} is left empty. */
-    abstract void transfer(Channel from, Channel to);
+    abstract void transfer(Pollable from, Pollable to);
 
     @Override
     public abstract void close() throws IOException;
@@ -61,54 +62,54 @@ abstract class Poller implements AutoCloseable {
     // ------------------------------------------------------------------ sockets (any thread)
 
     /** Opens a non-blocking listening socket on {@code ch}, bound to {@code address}. */
-    abstract void listen(Channel ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException;
+    abstract void listen(Pollable ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException;
 
     /**
      * Accepts one pending connection of {@code listener} into the empty channel {@code into}
      * (non-blocking); false when none is pending.
      */
-    abstract boolean accept(Channel listener, Channel into) throws IOException;
+    abstract boolean accept(Pollable listener, Pollable into) throws IOException;
 
     /**
      * Opens a non-blocking stream socket on {@code ch} in {@code remote}'s address family (a
      * dual-stack socket would cost an {@code IPV6_V6ONLY} call and map every IPv4 address).
      */
-    abstract void open(Channel ch, InetSocketAddress remote) throws IOException;
+    abstract void open(Pollable ch, InetSocketAddress remote) throws IOException;
 
     /** Starts a connect; true when it finished at once (as on loopback). */
-    abstract boolean connect(Channel ch, InetSocketAddress remote) throws IOException;
+    abstract boolean connect(Pollable ch, InetSocketAddress remote) throws IOException;
 
     /** True when the pending connect to {@code remote} has finished; throws its error when it failed. */
-    abstract boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException;
+    abstract boolean finishConnect(Pollable ch, InetSocketAddress remote) throws IOException;
 
     /** Whether the socket connected to {@code remote} is connected to itself (local address = {@code remote}). */
-    abstract boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException;
+    abstract boolean isSelfConnected(Pollable ch, InetSocketAddress remote) throws IOException;
 
     /**
      * One read into {@code dst}'s writable tail and then {@code scratch} (see
      * {@link Buffer#readFrom}); the bytes read, 0 when none is available, -1 at end of stream.
      */
-    abstract int read(Channel ch, Buffer dst, ByteBuffer scratch) throws IOException;
+    abstract int read(Pollable ch, Buffer dst, ByteBuffer scratch) throws IOException;
 
     /** One write of {@code src}'s readable bytes, retrieving what the socket took; returns that count. */
-    abstract int write(Channel ch, Buffer src) throws IOException;
+    abstract int write(Pollable ch, Buffer src) throws IOException;
 
-    abstract void shutdownOutput(Channel ch) throws IOException;
+    abstract void shutdownOutput(Pollable ch) throws IOException;
 
-    abstract <T> void setOption(Channel ch, SocketOption<T> option, T value) throws IOException;
+    abstract <T> void setOption(Pollable ch, SocketOption<T> option, T value) throws IOException;
 
-    abstract InetSocketAddress localAddress(Channel ch) throws IOException;
+    abstract InetSocketAddress localAddress(Pollable ch) throws IOException;
 
-    abstract InetSocketAddress remoteAddress(Channel ch) throws IOException;
+    abstract InetSocketAddress remoteAddress(Pollable ch) throws IOException;
 
     /** Whether {@code ch} holds an open socket. */
-    abstract boolean isOpen(Channel ch);
+    abstract boolean isOpen(Pollable ch);
 
     /**
      * Closes {@code ch}'s socket (idempotent, never throws: a failing close has nothing left to
      * undo). The channel keeps its handle, so a later call on it fails as on a closed socket.
      */
-    abstract void close(Channel ch);
+    abstract void close(Pollable ch);
 
     /**
      * Opens a descriptor held in reserve for the accept path's out-of-descriptors recovery

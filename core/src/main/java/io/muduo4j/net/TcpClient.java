@@ -323,21 +323,20 @@ public final class TcpClient {
         checkCanConnectNow();
         InetSocketAddress server = connector.serverAddress();
         Poller p = loop.poller();
-        Channel ch = new Channel(loop);
-        Connector.connectOnCaller(p, ch, server, connector.connectTimeoutMs());
-        TcpConnection conn;
+        // The socket is opened straight into its connection; a failed connect drops both (and its id).
+        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name);
+        Connector.connectOnCaller(p, conn, server, connector.connectTimeoutMs());
         try {
-            setSocketOptions(ch);
-            conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch);
+            setSocketOptions(conn);
             conn.configure(options);
             conn.setCloseCallback(removeConnection);
             checkCanConnectNow();
         } catch (IOException | RuntimeException e) {
-            p.close(ch);
+            p.close(conn);
             throw e;
         }
         if (!CONNECTION.compareAndSet(this, null, conn)) {
-            p.close(ch);
+            p.close(conn);
             throw new IllegalStateException("client " + name + " got a connection meanwhile");
         }
         if (!conn.establishFromCaller()) {
@@ -468,7 +467,7 @@ public final class TcpClient {
         closed.complete(null);
     }
 
-    private void setSocketOptions(Channel ch) throws IOException {
+    private void setSocketOptions(Pollable ch) throws IOException {
         Poller p = loop.poller();
         if (options.tcpNoDelay) {
             p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
@@ -491,15 +490,14 @@ public final class TcpClient {
             }
             return;
         }
-        Channel ch = new Channel(loop);
-        connectorChannel.transferTo(ch);
-        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name, ch);
+        TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name);
+        connectorChannel.transferTo(conn);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         if (!CONNECTION.compareAndSet(this, null, conn)) {
             // A connectNow() from another thread won the race: one connection per client.
-            ch.detach();
-            p.close(ch);
+            conn.detach();
+            p.close(conn);
             connector.connectionClosed();
             return;
         }

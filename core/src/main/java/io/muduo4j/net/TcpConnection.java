@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
 
 /**
  * One established TCP connection, living on one {@link EventLoop} for its whole life. muduo's
@@ -27,6 +28,10 @@ import java.net.StandardSocketOptions;
  * at once is staged for the loop. No thread ever waits for task-queue space while holding that lock.
  * Callbacks run on the loop thread; none runs after the down callback. Callback setters are for
  * setup, before the connection is established (the owning server or client sets them).
+ *
+ * <p>That lock is the connection object's own monitor (so a connection costs no lock object): it
+ * belongs to the library. Applications must not synchronize on a {@code TcpConnection}; a thread
+ * that held its monitor would stall every sender of that connection, and its loop's flushes.
  *
  * <h2>Ordering</h2>
  * Each {@code send} is written contiguously (never interleaved with another {@code send}). A send
@@ -87,8 +92,8 @@ public final class TcpConnection extends ConnectionLifecycle {
         DISCONNECTED
     }
 
-    TcpConnection(EventLoop loop, long id, String ownerName, Channel channel) {
-        super(loop, id, ownerName, channel);
+    TcpConnection(EventLoop loop, long id, String ownerName) {
+        super(loop, id, ownerName);
     }
 
     // ------------------------------------------------------------------ identity and state
@@ -188,13 +193,13 @@ public final class TcpConnection extends ConnectionLifecycle {
     }
 
     private InetSocketAddress address(boolean peer) {
-        synchronized (pendingLock) { // as close: a descriptor number is reused as soon as it is closed
+        synchronized (this) { // as close: a descriptor number is reused as soon as it is closed
             Poller p = loop.poller();
-            if (!p.isOpen(channel)) {
+            if (!p.isOpen(this)) {
                 return null;
             }
             try {
-                return peer ? p.remoteAddress(channel) : p.localAddress(channel);
+                return peer ? p.remoteAddress(this) : p.localAddress(this);
             } catch (IOException e) {
                 return null; // reset or closed meanwhile
             }
@@ -326,7 +331,7 @@ public final class TcpConnection extends ConnectionLifecycle {
     }
 
     /**
-     * Whether the channel is reading (loop thread exact).
+     * Whether the connection is reading (loop thread exact).
      *
      * @return true while reading
      */
@@ -344,11 +349,11 @@ public final class TcpConnection extends ConnectionLifecycle {
             inputPaused = false;
             if (!reading) {
                 reading = true;
-                channel.enableReading();
+                interestAdd(SelectionKey.OP_READ);
             }
         } else if (reading) {
             reading = false;
-            channel.disableReading();
+            interestRemove(SelectionKey.OP_READ);
         }
     }
 
@@ -356,7 +361,7 @@ public final class TcpConnection extends ConnectionLifecycle {
     void handleRead() {
         int n;
         try {
-            n = loop.poller().read(channel, input, loop.buffers().scratch());
+            n = loop.poller().read(this, input, loop.buffers().scratch());
         } catch (IOException e) {
             handleClose(e);
             return;
@@ -374,7 +379,7 @@ public final class TcpConnection extends ConnectionLifecycle {
             if (reading && state != State.DISCONNECTED && input.readableBytes() >= inputLimit) {
                 inputPaused = true;
                 reading = false;
-                channel.disableReading();
+                interestRemove(SelectionKey.OP_READ);
             }
         } else if (n < 0) {
             try {
@@ -391,7 +396,7 @@ public final class TcpConnection extends ConnectionLifecycle {
         }
         peerShutdown = true;
         reading = false;
-        channel.disableReading();
+        interestRemove(SelectionKey.OP_READ);
         if (allowHalfClosure) {
             if (halfCloseCallback != null) {
                 try {
@@ -440,7 +445,7 @@ public final class TcpConnection extends ConnectionLifecycle {
 
     @Override
     void handleWrite() {
-        if (!channel.isWriting() || output == null) {
+        if (!wantsWrite() || output == null) {
             return;
         }
         writeOutput(false);
@@ -449,10 +454,5 @@ public final class TcpConnection extends ConnectionLifecycle {
     @Override
     public String toString() {
         return "TcpConnection[" + name() + " " + localAddress() + " -> " + peerAddress() + " " + state + "]";
-    }
-
-    /** The socket's channel, for tests that look at the socket. */
-    Channel channelForOwner() {
-        return channel;
     }
 }

@@ -364,48 +364,50 @@ public final class TcpServer implements AutoCloseable {
 
     /**
      * The acceptor's handler: base loop. Connections go round-robin over the I/O loops; the loop is
-     * chosen when the acceptor asks for the channel the next connection is accepted into.
+     * chosen when the acceptor asks for the connection it accepts the next socket into. That
+     * connection is made ahead of its socket and waits in the acceptor until one arrives: it holds
+     * no socket and no buffer, nobody else knows it, and it is counted and registered only in
+     * {@link #onNewConnection}; one the acceptor never uses (the server stopped) is just dropped.
+     * Its id is taken when it is made, so ids skip the dropped ones (and those whose socket
+     * options failed); they stay unique and increasing in accept order.
      */
     private final class Accepted implements Acceptor.NewConnectionHandler {
-        private int spareIndex; // the I/O loop of the channel the acceptor holds
-
         @Override
-        public Channel newChannel() {
+        public Pollable newHandle() {
             IoSlot[] ss = slots;
             int index = nextLoop;
             if (++nextLoop == ss.length) {
                 nextLoop = 0;
             }
-            spareIndex = index;
-            return new Channel(ss[index].loop);
+            TcpConnection conn = new TcpConnection(ss[index].loop, NEXT_ID.getAndIncrement(), name);
+            conn.ownerSlot = index;
+            return conn;
         }
 
         @Override
-        public void onNewConnection(Channel ch) {
-            newConnection(ch, spareIndex);
+        public void onNewConnection(Pollable h) {
+            newConnection((TcpConnection) h);
         }
     }
 
-    private void newConnection(Channel ch, int index) {
-        EventLoop ioLoop = ch.ownerLoop();
+    private void newConnection(TcpConnection conn) {
         Poller p = loop.poller();
         try {
             if (options.tcpNoDelay) {
-                p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
+                p.setOption(conn, StandardSocketOptions.TCP_NODELAY, true);
             }
             if (options.keepAlive) {
-                p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
+                p.setOption(conn, StandardSocketOptions.SO_KEEPALIVE, true);
             }
         } catch (IOException e) {
-            p.close(ch); // reset before we got to it
+            p.close(conn); // reset before we got to it
             return;
         }
-        TcpConnection conn = new TcpConnection(ioLoop, NEXT_ID.getAndIncrement(), name, ch);
         conn.configure(options);
         conn.setCloseCallback(removeConnection);
         conn.setContext(null);
         connectionCount.incrementAndGet();
-        registerLater(conn, index);
+        registerLater(conn);
     }
 
     /*
@@ -414,8 +416,7 @@ public final class TcpServer implements AutoCloseable {
      * that I/O loop (tasks of one producer keep their order). So the close-all finds every
      * connection registered, and one established after it sees the stop and is destroyed.
      */
-    private void registerLater(TcpConnection conn, int index) {
-        conn.ownerSlot = index;
+    private void registerLater(TcpConnection conn) {
         conn.setEstablishHook(establishInIoLoop);
         if (conn.loop().isInLoopThread()) {
             establishInIoLoop(conn);

@@ -17,10 +17,10 @@ import java.util.Arrays;
 /**
  * The {@link Transport#EPOLL} poller: a level-triggered {@code epoll} instance, an {@code eventfd}
  * for wake-ups, and sockets as raw descriptors, all through {@link Syscalls} (the FFM API, no JNI).
- * A channel's descriptor is its {@link Channel#fd}; the poller finds the channel of an event in a
- * table indexed by descriptor, and the event's data carries a tag besides the descriptor, so an
- * event of a socket closed earlier in the same batch never reaches the channel that got the reused
- * number.
+ * A handle's descriptor is its {@link Pollable#fd}; the poller finds the handle (a channel or a
+ * connection) of an event in a table indexed by descriptor, and the event's data carries a tag
+ * besides the descriptor, so an event of a socket closed earlier in the same batch never reaches
+ * the handle that got the reused number.
  *
  * <p>Compared with NIO, a connection costs no {@code SocketChannel}, {@code FileDescriptor} or
  * selection key, and no {@code fcntl} pair (sockets are made non-blocking by {@code socket} and
@@ -36,7 +36,7 @@ final class EpollPoller extends Poller {
     private final int wakeFd;
     private final ByteBuffer events = ByteBuffer.allocateDirect(MAX_EVENTS * EPOLL_EVENT_SIZE);
     private final long eventsAddress;
-    private Channel[] table = new Channel[1024]; // by descriptor; loop thread only
+    private Pollable[] table = new Pollable[1024]; // by descriptor; loop thread only
     private int nextTag;
     private ByteBuffer scratch; // the loop's read scratch, whose address is cached below
     private long scratchAddress;
@@ -104,8 +104,8 @@ final class EpollPoller extends Poller {
                 eventfdDrain(wakeFd);
                 continue;
             }
-            Channel[] t = table;
-            Channel ch = fd < t.length ? t[fd] : null;
+            Pollable[] t = table;
+            Pollable ch = fd < t.length ? t[fd] : null;
             if (ch == null || ch.fd != fd) {
                 // Deregistered lazily and still open (else the close removed it and this event
                 // is from before): take it out now. On a closed or reused number this fails
@@ -119,7 +119,7 @@ final class EpollPoller extends Poller {
                 continue; // from before the channel registered this number again
             }
             int mask = eventMask(base, i);
-            int interest = ch.interestOps();
+            int interest = ch.interest();
             int ready;
             if ((mask & (EPOLLERR | EPOLLHUP)) != 0) {
                 ready = interest; // as NIO does: the callbacks' own calls see the error
@@ -171,7 +171,7 @@ final class EpollPoller extends Poller {
      * same way.
      */
     @Override
-    void update(Channel ch, int oldOps, int ops) {
+    void update(Pollable ch, int oldOps, int ops) {
         int fd = ch.fd;
         if (fd < 0) {
             ch.lostRegistration();
@@ -214,24 +214,24 @@ final class EpollPoller extends Poller {
         ch.lostRegistration();
     }
 
-    private void disarm(Channel ch, int interest) {
+    private void disarm(Pollable ch, int interest) {
         int want = events(interest);
         if (epollCtl(epfd, EPOLL_CTL_MOD, ch.fd, want, data(ch.fd, ch.tag)) == 0) {
             ch.armed = want;
         }
     }
 
-    private void put(int fd, Channel ch) {
-        Channel[] t = table;
+    private void put(int fd, Pollable ch) {
+        Pollable[] t = table;
         if (fd >= t.length) {
             t = table = Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
         }
         t[fd] = ch;
     }
 
-    private void forget(Channel ch) {
+    private void forget(Pollable ch) {
         int fd = ch.fd;
-        Channel[] t = table;
+        Pollable[] t = table;
         if (fd >= 0 && fd < t.length && t[fd] == ch) {
             t[fd] = null;
         }
@@ -240,14 +240,14 @@ final class EpollPoller extends Poller {
 
     /** Lazy (see {@link #update}): an event for a forgotten descriptor still open takes it out of the set. */
     @Override
-    void remove(Channel ch) {
+    void remove(Pollable ch) {
         if (ch.registration != null) {
             forget(ch);
         }
     }
 
     @Override
-    void transfer(Channel from, Channel to) {
+    void transfer(Pollable from, Pollable to) {
         to.fd = from.fd;
         to.tag = from.tag;
         to.armed = from.armed;
@@ -267,7 +267,7 @@ final class EpollPoller extends Poller {
         open = false;
         Syscalls.close(wakeFd);
         int r = Syscalls.close(epfd);
-        table = new Channel[0];
+        table = new Pollable[0];
         if (r < 0) {
             throw exception("close(epoll)", r);
         }
@@ -283,7 +283,7 @@ final class EpollPoller extends Poller {
         return ip instanceof Inet6Address ? AF_INET6 : AF_INET;
     }
 
-    private static int fd(Channel ch) throws ClosedChannelException {
+    private static int fd(Pollable ch) throws ClosedChannelException {
         int fd = ch.fd;
         if (fd < 0) {
             throw new ClosedChannelException();
@@ -298,7 +298,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    void listen(Channel ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
+    void listen(Pollable ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
         int family = family(address);
         int fd = socketStream(family);
         check(fd, "socket");
@@ -318,7 +318,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean accept(Channel listener, Channel into) throws IOException {
+    boolean accept(Pollable listener, Pollable into) throws IOException {
         int lfd = fd(listener);
         for (;;) {
             int fd = Syscalls.accept(lfd);
@@ -336,7 +336,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    void open(Channel ch, InetSocketAddress remote) throws IOException {
+    void open(Pollable ch, InetSocketAddress remote) throws IOException {
         // An unresolved address gets an IPv4 socket; its connect then fails, as on NIO.
         int fd = socketStream(remote.isUnresolved() ? AF_INET : family(remote));
         check(fd, "socket");
@@ -344,7 +344,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean connect(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean connect(Pollable ch, InetSocketAddress remote) throws IOException {
         int r = Syscalls.connect(fd(ch), family(remote), remote);
         if (r == 0) {
             return true;
@@ -356,7 +356,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean finishConnect(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean finishConnect(Pollable ch, InetSocketAddress remote) throws IOException {
         // connect again: 0 once the handshake is over, EALREADY while it goes on, the failure
         // itself (ECONNREFUSED, ...) when it failed; one call where SO_ERROR plus getpeername is two.
         int r = Syscalls.connect(fd(ch), family(remote), remote);
@@ -370,7 +370,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    boolean isSelfConnected(Channel ch, InetSocketAddress remote) throws IOException {
+    boolean isSelfConnected(Pollable ch, InetSocketAddress remote) throws IOException {
         int fd = fd(ch);
         // Only a socket whose local port is the remote one can be connected to itself: one
         // getsockname that allocates nothing rules out the rest.
@@ -382,7 +382,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    int read(Channel ch, Buffer dst, ByteBuffer scratchBuffer) throws IOException {
+    int read(Pollable ch, Buffer dst, ByteBuffer scratchBuffer) throws IOException {
         int fd = fd(ch);
         int writable = dst.writableBytes();
         long r;
@@ -420,7 +420,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    int write(Channel ch, Buffer src) throws IOException {
+    int write(Pollable ch, Buffer src) throws IOException {
         int fd = fd(ch);
         int len = src.readableBytes();
         if (len == 0) {
@@ -438,12 +438,12 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    void shutdownOutput(Channel ch) throws IOException {
+    void shutdownOutput(Pollable ch) throws IOException {
         check(shutdown(fd(ch), SHUT_WR), "shutdown");
     }
 
     @Override
-    <T> void setOption(Channel ch, SocketOption<T> option, T value) throws IOException {
+    <T> void setOption(Pollable ch, SocketOption<T> option, T value) throws IOException {
         int fd = fd(ch);
         int r;
         if (option == StandardSocketOptions.TCP_NODELAY) {
@@ -468,22 +468,22 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    InetSocketAddress localAddress(Channel ch) throws IOException {
+    InetSocketAddress localAddress(Pollable ch) throws IOException {
         return Syscalls.localAddress(fd(ch));
     }
 
     @Override
-    InetSocketAddress remoteAddress(Channel ch) throws IOException {
+    InetSocketAddress remoteAddress(Pollable ch) throws IOException {
         return Syscalls.peerAddress(fd(ch));
     }
 
     @Override
-    boolean isOpen(Channel ch) {
+    boolean isOpen(Pollable ch) {
         return ch.fd >= 0;
     }
 
     @Override
-    void close(Channel ch) {
+    void close(Pollable ch) {
         int fd = ch.fd;
         if (fd >= 0) {
             ch.fd = -1; // before the close: the number may be reused the moment it is free

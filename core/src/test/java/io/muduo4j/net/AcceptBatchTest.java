@@ -110,7 +110,7 @@ class AcceptBatchTest {
         INSTANCE;
 
         @Override
-        public boolean accept(Poller poller, Channel listener, Channel into) throws IOException {
+        public boolean accept(Poller poller, Pollable listener, Pollable into) throws IOException {
             return poller.accept(listener, into);
         }
     }

@@ -157,13 +157,13 @@ final class LoopTestSupport {
             java.util.function.Consumer<java.nio.channels.SocketChannel> sink) {
         return new Acceptor.NewConnectionHandler() {
             @Override
-            public Channel newChannel() {
+            public Pollable newHandle() {
                 return new Channel(loop);
             }
 
             @Override
-            public void onNewConnection(Channel ch) {
-                sink.accept((java.nio.channels.SocketChannel) ch.selectable());
+            public void onNewConnection(Pollable h) {
+                sink.accept((java.nio.channels.SocketChannel) h.selectable);
             }
         };
     }

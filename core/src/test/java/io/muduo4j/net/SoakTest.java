@@ -606,7 +606,7 @@ class SoakTest {
     private static void smallBuffers(TcpConnection c, long shape) {
         if (((shape >>> 16) & 1) == 0) {
             try {
-                c.loop().poller().setOption(c.channelForOwner(), java.net.StandardSocketOptions.SO_SNDBUF, 8192);
+                c.loop().poller().setOption(c, java.net.StandardSocketOptions.SO_SNDBUF, 8192);
             } catch (java.io.IOException e) {
                 // closed already
             }

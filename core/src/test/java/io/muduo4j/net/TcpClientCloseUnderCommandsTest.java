@@ -158,7 +158,7 @@ class TcpClientCloseUnderCommandsTest {
 
         assertTrue(threadErrors.isEmpty(), name + ": commander or filler threads failed: " + threadErrors);
         assertTrue(conn.disconnected(), name + ": " + conn);
-        assertFalse(conn.loop().poller().isOpen(conn.channelForOwner()), name + ": socket of " + conn + " open after close() and the loop's end");
+        assertFalse(conn.loop().poller().isOpen(conn), name + ": socket of " + conn + " open after close() and the loop's end");
         assertEquals(1, downs.get(), name + ": down callbacks");
     }
 }

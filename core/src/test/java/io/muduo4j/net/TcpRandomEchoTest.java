@@ -99,7 +99,7 @@ class TcpRandomEchoTest {
      */
     static void smallSendBuffer(TcpConnection c, int bytes) {
         try {
-            c.loop().poller().setOption(c.channelForOwner(), java.net.StandardSocketOptions.SO_SNDBUF, bytes);
+            c.loop().poller().setOption(c, java.net.StandardSocketOptions.SO_SNDBUF, bytes);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -193,7 +193,7 @@ class TcpServerStopUnderCommandsTest {
                 assertEquals(0, server.connectionCount(), name + ": connections after the stop completed ("
                         + arrivals.get() + " arrivals)");
                 for (TcpConnection c : conns) {
-                    assertFalse(c.loop().poller().isOpen(c.channelForOwner()), name + ": socket of " + c + " open after the stop completed");
+                    assertFalse(c.loop().poller().isOpen(c), name + ": socket of " + c + " open after the stop completed");
                     assertTrue(c.disconnected(), c + " after the stop");
                     assertEquals(1, downs.get(c.id()).get(), "down callbacks of " + c);
                 }
