@@ -7,7 +7,7 @@
 # Usage: jmh/hostile.sh [options]
 #   (default)         EchoServer --impl muduo4j with --threads 1 and with --threads 2
 #   --impl I          an EchoServer implementation (muduo4j, netty-nio, netty-epoll, netty-io-uring, jdk, jdk-virtual); repeatable;
-#                     replaces the default muduo4j (jdk runs once: it ignores --threads)
+#                     replaces the default muduo4j (jdk and jdk-virtual run once: they ignore --threads)
 #   --threads "1 2"   the EchoServer --threads values to run each impl with (default "1 2")
 #   --server-cmd CMD  an outside server command, run as `bash -c "exec CMD"` (so its pid is the
 #                     server's); it must print 'listening on HOST:PORT', or contain {port}, which is
@@ -15,11 +15,15 @@
 #   --scenarios LIST  HostileCheck scenarios (default 1,2,3,4,5,6 plus the fd-flood run of 7);
 #                     given explicitly, the flood run happens only if LIST contains 7
 #   --no-flood        skip the ulimit -n 128 run of scenario 7
+#   --expect-transport T  fail a muduo4j server whose 'listening on' line does not name transport
+#                     T (nio or epoll): the default, auto, falls back to nio where epoll cannot run
 #   --seed S          HostileCheck --seed (default 1)
 #   --self-test       instead: run HostileFlawedEcho with each single defect and check that the
 #                     scenario meant to catch it FAILs, and that the flawless one PASSes everything
 #   --build           build first (mvn -B -o -q package -DskipTests); default: use the existing jar
 #   -h, --help
+# The java is $JAVA_HOME/bin/java when JAVA_HOME is set, else java on the PATH; servers get
+# --enable-native-access=ALL-UNNAMED (muduo4j's epoll transport on JDK 22+ needs it; JDK 17 accepts it).
 # Exit status: 0 if every scenario passed (or SKIPped), 1 if any FAIL or a server did not start,
 # 2 on bad arguments.
 set -uo pipefail
@@ -27,11 +31,11 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/jmh/target/benchmarks.jar"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-SERVER_JVM=(--add-opens java.base/jdk.internal.misc=ALL-UNNAMED -XX:AutoBoxCacheMax=65536)
+SERVER_JVM=(--add-opens java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -XX:AutoBoxCacheMax=65536)
 CHECK_JVM=(-Xmx512m -XX:+UseSerialGC)
 FLOOD_ULIMIT=128
 
-usage() { sed -n '2,26p' "$ROOT/jmh/hostile.sh" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -uo/p' "$ROOT/jmh/hostile.sh" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die2() { echo "hostile.sh: $*" >&2; exit 2; }
 
 BUILD=0
@@ -42,16 +46,19 @@ SCENARIOS=""
 FLOOD=1
 SEED=1
 SELFTEST=0
+EXPECT_TRANSPORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD=1 ;;
     --impl) [ $# -ge 2 ] || die2 "--impl needs a value"
-      case "$2" in muduo4j|netty-nio|netty-epoll|jdk) IMPLS+=("$2") ;; *) die2 "unknown impl '$2'" ;; esac; shift ;;
+      case "$2" in muduo4j|netty-nio|netty-epoll|netty-io-uring|jdk|jdk-virtual) IMPLS+=("$2") ;; *) die2 "unknown impl '$2'" ;; esac; shift ;;
     --threads) [ $# -ge 2 ] || die2 "--threads needs a list"; THREADS="$2"; shift
       for t in $THREADS; do [[ "$t" =~ ^[0-9]+$ ]] || die2 "--threads: '$t' is not a number"; done ;;
     --server-cmd) [ $# -ge 2 ] || die2 "--server-cmd needs a command"; SERVER_CMDS+=("$2"); shift ;;
     --scenarios) [ $# -ge 2 ] || die2 "--scenarios needs a list"; SCENARIOS="$2"; shift ;;
     --no-flood) FLOOD=0 ;;
+    --expect-transport) [ $# -ge 2 ] || die2 "--expect-transport needs a value"
+      case "$2" in nio|epoll) EXPECT_TRANSPORT="$2" ;; *) die2 "--expect-transport: '$2' is not nio or epoll" ;; esac; shift ;;
     --seed) [ $# -ge 2 ] || die2 "--seed needs a value"; SEED="$2"; shift ;;
     --self-test) SELFTEST=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -196,6 +203,16 @@ server_log_excerpt() {
   fi
 }
 
+# transport_ok LABEL KIND ARG: with --expect-transport, a muduo4j EchoServer must name that
+# transport in its 'listening on' line (other servers are not checked).
+transport_ok() {
+  [ -n "$EXPECT_TRANSPORT" ] || return 0
+  [ "$2" = java ] && [[ "$3" == *"--impl muduo4j"* ]] || return 0
+  if grep -m1 'listening on' "$SRV_LOG" | grep -q "transport $EXPECT_TRANSPORT"; then return 0; fi
+  echo "[$1] FAIL: expected transport $EXPECT_TRANSPORT: $(grep -m1 'listening on' "$SRV_LOG")" >&2
+  return 1
+}
+
 FAILED=0
 SUMMARY=()
 T_ALL=$(date +%s)
@@ -208,9 +225,14 @@ run_config() {
     echo "== $label: scenarios $MAIN_SCEN"
     if start_server "$label" "" "$kind" "$arg"; then
       echo "[$label] server pid $SRV_PID port $SRV_PORT, fd limit $(awk '/Max open files/ {print $4}' /proc/$SRV_PID/limits)"
-      run_check "$label" "$MAIN_SCEN"
-      rc_main=$CHECK_RC
-      [ "$CHECK_RC" = 0 ] || { FAILED=1; server_log_excerpt "$label"; }
+      echo "[$label] $(grep -m1 'listening on' "$SRV_LOG")"
+      if transport_ok "$label" "$kind" "$arg"; then
+        run_check "$label" "$MAIN_SCEN"
+        rc_main=$CHECK_RC
+        [ "$CHECK_RC" = 0 ] || { FAILED=1; server_log_excerpt "$label"; }
+      else
+        FAILED=1; rc_main="wrong-transport"
+      fi
       stop_server "$SRV_PID"
     else
       FAILED=1; rc_main="no-server"
@@ -220,9 +242,13 @@ run_config() {
     echo "== $label: scenario 7 against a second instance under ulimit -n $FLOOD_ULIMIT"
     if start_server "$label-flood" "$FLOOD_ULIMIT" "$kind" "$arg"; then
       echo "[$label-flood] server pid $SRV_PID port $SRV_PORT, fd limit $(awk '/Max open files/ {print $4}' /proc/$SRV_PID/limits)"
-      run_check "$label-flood" 7
-      rc_flood=$CHECK_RC
-      [ "$CHECK_RC" = 0 ] || { FAILED=1; server_log_excerpt "$label-flood"; }
+      if transport_ok "$label-flood" "$kind" "$arg"; then
+        run_check "$label-flood" 7
+        rc_flood=$CHECK_RC
+        [ "$CHECK_RC" = 0 ] || { FAILED=1; server_log_excerpt "$label-flood"; }
+      else
+        FAILED=1; rc_flood="wrong-transport"
+      fi
       stop_server "$SRV_PID"
     else
       FAILED=1; rc_flood="no-server"
@@ -234,6 +260,7 @@ run_config() {
   local note=""
   [ "$rc_main" = no-server ] && note="$note [server did not start]"
   [ "$rc_flood" = no-server ] && note="$note [flood server did not start]"
+  [ "$rc_main" = wrong-transport ] || [ "$rc_flood" = wrong-transport ] && note="$note [not transport $EXPECT_TRANSPORT]"
   SUMMARY+=("$(printf '%-28s %2d passed, %2d failed  (%ss)%s' "$label" "$pass" "$fail" "$(( $(date +%s) - t0 ))" "$note")")
 }
 
@@ -272,7 +299,7 @@ if [ "$SELFTEST" = 1 ]; then
 else
   [ ${#IMPLS[@]} -gt 0 ] || [ ${#SERVER_CMDS[@]} -gt 0 ] || IMPLS=(muduo4j)
   for impl in "${IMPLS[@]}"; do
-    tlist="$THREADS"; [ "$impl" = jdk ] && tlist=1
+    tlist="$THREADS"; case "$impl" in jdk|jdk-virtual) tlist=1 ;; esac
     for t in $tlist; do
       run_config "$impl-threads$t" java "io.muduo4j.bench.EchoServer --port 0 --impl $impl --threads $t"
     done

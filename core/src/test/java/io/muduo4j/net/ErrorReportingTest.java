@@ -20,9 +20,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A task, timer or channel callback that throws is reported to the {@link EventLoop.ErrorHandler}
  * on the loop thread, and the loop keeps running (even when the handler itself throws), whatever
- * was thrown short of a {@link VirtualMachineError} other than {@link StackOverflowError}: an
- * unchecked or checked exception, an {@link AssertionError}, a {@link LinkageError}, a stack
- * overflow. Such a fatal error ends the loop.
+ * was thrown short of a {@link VirtualMachineError} other than {@link StackOverflowError} and
+ * {@link OutOfMemoryError}: an unchecked or checked exception, an {@link AssertionError}, a
+ * {@link LinkageError}, a stack overflow, an out-of-memory. Such a fatal error ends the loop.
  */
 @Timeout(20)
 class ErrorReportingTest {
@@ -131,7 +131,7 @@ class ErrorReportingTest {
 
     /** Throwables that are not fatal to the JVM; the loop survives each. */
     enum Kind {
-        RUNTIME_EXCEPTION, ASSERTION_ERROR, STACK_OVERFLOW, CHECKED_EXCEPTION, LINKAGE_ERROR;
+        RUNTIME_EXCEPTION, ASSERTION_ERROR, STACK_OVERFLOW, OUT_OF_MEMORY, CHECKED_EXCEPTION, LINKAGE_ERROR;
 
         /** Throws this kind; a real stack overflow for {@link #STACK_OVERFLOW}. */
         void raise(String where) {
@@ -143,6 +143,8 @@ class ErrorReportingTest {
                 case STACK_OVERFLOW:
                     recurse(0);
                     throw new IllegalStateException("no stack overflow");
+                case OUT_OF_MEMORY:
+                    throw new OutOfMemoryError(where); // thrown, as a library that ran out would
                 case CHECKED_EXCEPTION:
                     ErrorReportingTest.<RuntimeException>sneaky(new java.io.IOException(where));
                     break;
@@ -159,6 +161,8 @@ class ErrorReportingTest {
                     return AssertionError.class;
                 case STACK_OVERFLOW:
                     return StackOverflowError.class;
+                case OUT_OF_MEMORY:
+                    return OutOfMemoryError.class;
                 case CHECKED_EXCEPTION:
                     return java.io.IOException.class;
                 default:
@@ -188,7 +192,8 @@ class ErrorReportingTest {
 
     /**
      * Each non-fatal kind of throwable (an unchecked exception, an {@link AssertionError}, a real
-     * {@link StackOverflowError}, a checked exception thrown sneakily, a {@link LinkageError}),
+     * {@link StackOverflowError}, a thrown {@link OutOfMemoryError}, a checked exception thrown
+     * sneakily, a {@link LinkageError}),
      * thrown by a task, a timer and a channel callback, is reported on the loop thread and the
      * loop goes on running tasks, timers and I/O.
      */
@@ -236,7 +241,8 @@ class ErrorReportingTest {
     }
 
     /**
-     * The contrast: a {@link VirtualMachineError} other than {@link StackOverflowError} (here an
+     * The contrast: a {@link VirtualMachineError} other than {@link StackOverflowError} and
+     * {@link OutOfMemoryError} (here an
      * {@link InternalError}) is not survived. It ends the loop, which refuses tasks from then on.
      */
     @ParameterizedTest

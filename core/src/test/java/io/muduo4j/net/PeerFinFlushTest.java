@@ -3,17 +3,23 @@ package io.muduo4j.net;
 import static io.muduo4j.net.TcpTestSupport.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -73,12 +79,16 @@ class PeerFinFlushTest {
     }
 
     /**
-     * Bytes another thread's send staged (accepted, not yet written because the peer's window is
-     * full) still reach a peer whose FIN arrived meanwhile.
+     * At defaults, 8 MiB sent from another thread, then the peer's FIN right behind: every byte
+     * arrives. Whether the loop handles the FIN while part of the send is still staged (the FIN
+     * read in the poll before the send's flush command runs) or only after the drain (the
+     * connection is above high water, so its own back-pressure pauses its reading once that command
+     * runs) is a race here; {@link #bytesStillStagedWhenTheFinIsHandledAreDelivered} makes the first
+     * case certain.
      */
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
-    void bytesStagedByAnotherThreadBeforeTheFinAreDelivered(EventLoop.WaitMode mode) throws Exception {
+    void aFinRightBehindALargeSendFromAnotherThreadGetsEverything(EventLoop.WaitMode mode) throws Exception {
         CompletableFuture<TcpConnection> up = new CompletableFuture<>();
         CompletableFuture<TcpConnection> down = new CompletableFuture<>();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
@@ -98,6 +108,119 @@ class PeerFinFlushTest {
             }
             assertNull(get(down, "the server's down callback").closeCause(), "an orderly lingering close");
             server.close();
+        }
+    }
+
+    /**
+     * The FIN is handled while bytes another thread sent are still in the connection's staging
+     * buffer, not yet taken over by the loop: the lingering close takes them over, and every one
+     * reaches the peer before EOF. At defaults (below high water, so reading is not paused).
+     *
+     * <p>Made certain by holding the I/O loop in a task: meanwhile the peer sends its FIN (awaited
+     * in {@code /proc/net/tcp}: the server's socket is in CLOSE_WAIT), and the test thread sends
+     * until the socket is full, so the rest is staged and the sender posts the loop's flush
+     * command. A probe queued before that command records the state: the loop's next iteration
+     * polls first (the FIN, handled before any queued task), then runs the probe, then the command.
+     * A probe that sees the connection no longer CONNECTED proves that the FIN was handled while the
+     * bytes were staged.
+     */
+    @ParameterizedTest
+    @EnumSource(EventLoop.WaitMode.class)
+    void bytesStillStagedWhenTheFinIsHandledAreDelivered(EventLoop.WaitMode mode) throws Exception {
+        final int chunk = 16 * 1024;
+        final long seed = 11;
+        CompletableFuture<TcpConnection> up = new CompletableFuture<>();
+        CompletableFuture<TcpConnection> down = new CompletableFuture<>();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(mode)) {
+            EventLoop base = loops.start("fin-held-base");
+            TcpServer server = TcpTestSupport.server(loops, base, "fin-held", 1, s -> s.setConnectionCallback(c -> {
+                (c.connected() ? up : down).complete(c);
+            }));
+            try (SocketChannel peer = SocketChannel.open()) {
+                peer.setOption(StandardSocketOptions.SO_RCVBUF, 4 * 1024); // and it reads only at the end
+                peer.connect(server.listenAddress());
+                TcpConnection conn = get(up, "server connection");
+                EventLoop io = conn.loop();
+                CountDownLatch held = new CountDownLatch(1);
+                CountDownLatch release = new CountDownLatch(1);
+                CompletableFuture<Void> heldEnded = new CompletableFuture<>();
+                io.execute(() -> {
+                    held.countDown();
+                    try {
+                        if (release.await(TcpTestSupport.WAIT_SECONDS, TimeUnit.SECONDS)) {
+                            heldEnded.complete(null);
+                        } else {
+                            heldEnded.completeExceptionally(new AssertionError("the held loop task was not released"));
+                        }
+                    } catch (InterruptedException e) {
+                        heldEnded.completeExceptionally(e);
+                    }
+                });
+                LoopTestSupport.await(held, "the I/O loop to be held");
+
+                peer.shutdownOutput();
+                awaitTcpState((InetSocketAddress) peer.getRemoteAddress(), (InetSocketAddress) peer.getLocalAddress(),
+                        TCP_CLOSE_WAIT, "the server's socket to have received the FIN");
+
+                CompletableFuture<TcpConnection.State> atProbe = new CompletableFuture<>();
+                io.execute(() -> atProbe.complete(conn.state())); // queued ahead of the flush command below
+                long sent = 0;
+                while (conn.queuedBytes() == 0) { // written directly by this thread until the socket is full
+                    assertTrue(sent < 64L << 20, "premise: the socket took " + sent + " bytes and is still not full");
+                    assertTrue(conn.send(TcpTestSupport.streamBytes(seed, sent, chunk)), "direct send accepted");
+                    sent += chunk;
+                }
+                for (int i = 0; i < 2; i++) { // staged whole: the loop owns the output now
+                    assertTrue(conn.send(TcpTestSupport.streamBytes(seed, sent, chunk)), "staged send accepted");
+                    sent += chunk;
+                }
+                long staged = conn.queuedBytes();
+                assertTrue(staged >= 2L * chunk, "premise: at least the last two sends staged, queued " + staged);
+                assertTrue(conn.isWritable(), "premise: below high water, so back-pressure does not pause reading");
+                assertEquals(TcpConnection.State.CONNECTED, conn.state(), "premise: the held loop has not seen the FIN");
+
+                release.countDown();
+                get(heldEnded, "the held task");
+                assertNotEquals(TcpConnection.State.CONNECTED, get(atProbe, "the probe"),
+                        "premise: the FIN was handled before the loop's flush command, with " + staged + " bytes staged");
+                long got = readToEof(peer, seed);
+                assertEquals(sent, got, "bytes delivered before EOF (" + staged + " of them staged at the FIN)");
+            }
+            assertNull(get(down, "the server's down callback").closeCause(), "an orderly lingering close");
+            TcpTestSupport.awaitAtMost(server::connectionCount, 0, "server connections");
+            server.close();
+        }
+    }
+
+    private static final String TCP_CLOSE_WAIT = "08";
+
+    /**
+     * Waits until the socket with local port {@code local} and remote port {@code remote} is in
+     * {@code state} (hex, as {@code /proc/net/tcp} and {@code tcp6} show it; a JDK socket may be
+     * IPv6 with a mapped address); the JDK has no API for the TCP state. Loopback only, so the two
+     * ports identify the socket.
+     */
+    private static void awaitTcpState(InetSocketAddress local, InetSocketAddress remote, String state, String what)
+            throws IOException {
+        String l = String.format(":%04X", local.getPort());
+        String r = String.format(":%04X", remote.getPort());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TcpTestSupport.WAIT_SECONDS);
+        for (;;) {
+            for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                Path p = Path.of(file);
+                if (!Files.exists(p)) {
+                    continue;
+                }
+                for (String line : Files.readAllLines(p)) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && f[1].endsWith(l) && f[2].endsWith(r) && f[3].equals(state)) {
+                        return;
+                    }
+                }
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for " + what + " (" + local + " to "
+                    + remote + " in state " + state + ")");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
     }
 
