@@ -209,28 +209,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return this;
         }
 
-        WaitMode waitMode() {
-            return waitMode;
-        }
-
         Transport transport() {
             return transport;
-        }
-
-        IdleStrategy idleStrategy() {
-            return idleStrategy == null ? null : idleStrategy.get();
-        }
-
-        int taskQueueCapacity() {
-            return taskQueueCapacity;
-        }
-
-        ErrorHandler errorHandler() {
-            return errorHandler;
-        }
-
-        String name() {
-            return name;
         }
 
         /** A copy, so one Options can configure many loops (each gets its own idle strategy state). */
@@ -286,10 +266,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      */
     public EventLoop(Options options) {
         Objects.requireNonNull(options, "options");
-        this.waitMode = options.waitMode();
-        this.idleStrategy = options.idleStrategy() != null ? options.idleStrategy() : new BusySpinIdleStrategy();
-        this.errors = new LoopErrors(this, options.errorHandler());
-        this.name = options.name() != null ? options.name() : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
+        this.waitMode = options.waitMode;
+        // The factory is asked once: a strategy per loop, and a factory may count or hand out its own.
+        IdleStrategy idle = options.idleStrategy == null ? null : options.idleStrategy.get();
+        this.idleStrategy = idle != null ? idle : new BusySpinIdleStrategy();
+        this.errors = new LoopErrors(this, options.errorHandler);
+        this.name = options.name != null ? options.name : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
         if (!options.bindOnStart) {
             bindToCurrentThread();
         }
@@ -308,7 +290,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             }
             throw e;
         }
-        this.tasks = new TaskQueue(this, poller, options.taskQueueCapacity());
+        this.tasks = new TaskQueue(this, poller, options.taskQueueCapacity);
     }
 
     /**
