@@ -271,6 +271,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         IdleStrategy idle = options.idleStrategy == null ? null : options.idleStrategy.get();
         this.idleStrategy = idle != null ? idle : new BusySpinIdleStrategy();
         this.errors = new LoopErrors(this, options.errorHandler);
+        this.tasks = new TaskQueue(this, options.taskQueueCapacity);
         this.name = options.name != null ? options.name : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
         if (!options.bindOnStart) {
             bindToCurrentThread();
@@ -290,7 +291,6 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             }
             throw e;
         }
-        this.tasks = new TaskQueue(this, poller, options.taskQueueCapacity);
     }
 
     /**

@@ -13,8 +13,9 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * once the loop has ended) is the one the {@link EventLoop} class comment states.
  *
  * <p>Threading: {@link #offerFromOtherThread}, {@link #wakeIfSleeping} and {@link #wakeupCount}
- * from any thread; everything else on the loop thread only (the loop checks, this class does
- * not: it is reached only through the loop's own checked methods).
+ * from any thread; everything else from the loop thread only. This class checks nothing: the
+ * loop decides which offer a caller gets and calls the rest from its own thread (or, for a
+ * loop closed before it was ever bound to one, from the closing thread).
  *
  * <p>The wake-up state word: the loop publishes {@code SLEEPING} before its last look at the queue
  * and a blocking poll; a producer offers and then reads the word. Both are volatile accesses, so
@@ -41,7 +42,6 @@ final class TaskQueue {
     }
 
     private final EventLoop loop;
-    private final Poller poller;
     private final ManyToOneConcurrentArrayQueue<Runnable> shared;
     private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
     private final Consumer<Runnable> runner;
@@ -54,13 +54,15 @@ final class TaskQueue {
     private long overflowBarrier; // overflow runs once the shared queue's head has passed this
 
     /**
-     * @param loop     the owner: its termination state decides rejection, its {@code runTask} runs each task
-     * @param poller   woken when a producer finds the loop asleep
+     * Made before the loop opens its poller (so a failure here leaves no poller open), which is
+     * why the poller is looked up on the loop at each wake-up rather than held.
+     *
+     * @param loop     the owner: its termination state decides rejection, its {@code runTask} runs
+     *                 each task, its poller is woken when a producer finds it asleep
      * @param capacity the shared queue's capacity (Agrona rounds it up to a power of two)
      */
-    TaskQueue(EventLoop loop, Poller poller, int capacity) {
+    TaskQueue(EventLoop loop, int capacity) {
         this.loop = loop;
-        this.poller = poller;
         this.shared = new ManyToOneConcurrentArrayQueue<>(capacity);
         this.runner = loop::runTask;
     }
@@ -115,7 +117,7 @@ final class TaskQueue {
     void wakeIfSleeping() {
         if (wakeState == SLEEPING && WAKE_STATE.compareAndSet(this, SLEEPING, AWAKE)) {
             WAKEUPS.getAndAdd(this, 1L);
-            poller.wakeup();
+            loop.poller().wakeup();
         }
     }
 
