@@ -2,14 +2,10 @@ package io.muduo4j.net;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
@@ -213,28 +209,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return this;
         }
 
-        WaitMode waitMode() {
-            return waitMode;
-        }
-
         Transport transport() {
             return transport;
-        }
-
-        IdleStrategy idleStrategy() {
-            return idleStrategy == null ? null : idleStrategy.get();
-        }
-
-        int taskQueueCapacity() {
-            return taskQueueCapacity;
-        }
-
-        ErrorHandler errorHandler() {
-            return errorHandler;
-        }
-
-        String name() {
-            return name;
         }
 
         /** A copy, so one Options can configure many loops (each gets its own idle strategy state). */
@@ -251,57 +227,32 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
     private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
     static final long MAX_POLL_MS = 10_000;
 
     private static final int NOT_STARTED = 0;
     private static final int RUNNING = 1;
     private static final int TERMINATED = 2;
-    private static final int AWAKE = 0;
-    private static final int SLEEPING = 1;
-
-    private static final VarHandle WAKE_STATE;
-    private static final VarHandle SUBMITTERS;
-    private static final VarHandle WAKEUPS;
-    private static final VarHandle NEXT_TIMER_ID;
 
     static {
         AgronaAccess.check();
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            WAKE_STATE = l.findVarHandle(EventLoop.class, "wakeState", int.class);
-            SUBMITTERS = l.findVarHandle(EventLoop.class, "submitters", int.class);
-            WAKEUPS = l.findVarHandle(EventLoop.class, "wakeups", long.class);
-            NEXT_TIMER_ID = l.findVarHandle(EventLoop.class, "nextTimerId", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
     }
 
     private final String name;
     private final WaitMode waitMode;
     private final IdleStrategy idleStrategy;
-    private final ErrorHandler errorHandler;
+    private final LoopErrors errors;
     private final Poller poller;
     private final TimerQueue timers = new TimerQueue(64);
-    private final ManyToOneConcurrentArrayQueue<Runnable> tasks;
-    private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
-    private final Consumer<Runnable> taskRunner = this::runTask;
+    private final TimerScheduler scheduler = new TimerScheduler(this, timers);
+    private final TaskQueue tasks;
     private final BufferPool buffers = new BufferPool();
 
     private volatile Thread owner;
     private volatile int lifecycle = NOT_STARTED;
     private volatile boolean quit;
     private volatile boolean closed;
-    private volatile int wakeState = AWAKE;
-    private volatile int submitters;
-    private volatile long wakeups;
-    private volatile long nextTimerId = 1;
     private long iterations;
-    private boolean finalDrain;
-    private long ownSharedMark; // the shared queue's tail after the loop thread's last own offer to it
-    private long overflowBarrier; // overflow runs once the shared queue's head has passed this
 
     /** A blocking-mode loop bound to the calling thread. */
     public EventLoop() {
@@ -315,11 +266,13 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      */
     public EventLoop(Options options) {
         Objects.requireNonNull(options, "options");
-        this.waitMode = options.waitMode();
-        this.idleStrategy = options.idleStrategy() != null ? options.idleStrategy() : new BusySpinIdleStrategy();
-        this.errorHandler = options.errorHandler();
-        this.tasks = new ManyToOneConcurrentArrayQueue<>(options.taskQueueCapacity());
-        this.name = options.name() != null ? options.name() : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
+        this.waitMode = options.waitMode;
+        // The factory is asked once: a strategy per loop, and a factory may count or hand out its own.
+        IdleStrategy idle = options.idleStrategy == null ? null : options.idleStrategy.get();
+        this.idleStrategy = idle != null ? idle : new BusySpinIdleStrategy();
+        this.errors = new LoopErrors(this, options.errorHandler);
+        this.tasks = new TaskQueue(this, options.taskQueueCapacity);
+        this.name = options.name != null ? options.name : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
         if (!options.bindOnStart) {
             bindToCurrentThread();
         }
@@ -417,7 +370,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
                 }
             }
         } catch (VirtualMachineError e) {
-            LOG.log(System.Logger.Level.ERROR, "event loop " + name + " ended by a fatal error", e);
+            errors.fatal(e);
             throw e;
         } finally {
             terminate();
@@ -428,7 +381,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     public void quit() {
         quit = true;
         if (!isInLoopThread()) {
-            wakeIfSleeping();
+            tasks.wakeIfSleeping();
         }
     }
 
@@ -517,12 +470,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         if (timers.size() > 0) {
             work += timers.expire(System.nanoTime(), this);
         }
-        work += drainTasks();
+        work += tasks.drain();
         return work;
     }
 
     private int blockingPoll() throws IOException {
-        if (hasPendingTasks()) {
+        if (tasks.hasPending()) {
             return poller.pollNow();
         }
         long timeoutMs = MAX_POLL_MS;
@@ -534,39 +487,18 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             }
             timeoutMs = Math.min(MAX_POLL_MS, (delayNs + 999_999) / 1_000_000);
         }
-        // Publish "asleep" before the last look at the queue; a producer offers and then reads
-        // the state, so one of the two always sees the other (both are volatile accesses).
-        wakeState = SLEEPING;
-        if (hasPendingTasks() || quit) {
-            wakeState = AWAKE;
+        // Asleep is published before the last look at the queue and at quit: a producer (or
+        // quit()) writes first and reads the state after, so one side always sees the other.
+        tasks.markSleeping();
+        if (tasks.hasPending() || quit) {
+            tasks.markAwake();
             return poller.pollNow();
         }
         try {
             return poller.poll(timeoutMs);
         } finally {
-            wakeState = AWAKE;
+            tasks.markAwake();
         }
-    }
-
-    private boolean hasPendingTasks() {
-        return !tasks.isEmpty() || !overflow.isEmpty();
-    }
-
-    private int drainTasks() {
-        // Counted before anything runs: what the drained tasks queue waits for the next iteration,
-        // and the loop thread's own tasks keep their order (those in the shared queue are older).
-        int extra = overflow.size();
-        int n = 0;
-        if (!tasks.isEmpty()) {
-            n = tasks.drain(taskRunner, tasks.size());
-        }
-        if (extra > 0 && tasks.removedCount() < overflowBarrier) {
-            extra = 0; // an own task queued before them is still in the shared queue
-        }
-        for (int i = 0; i < extra; i++) {
-            runTask(overflow.poll());
-        }
-        return n + extra;
     }
 
     private void terminate() {
@@ -575,16 +507,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         }
         lifecycle = TERMINATED;
         // Every task accepted before producers could see TERMINATED still runs, exactly once.
-        finalDrain = true;
-        try {
-            while (submitters != 0 || hasPendingTasks()) {
-                if (drainTasks() == 0) {
-                    Thread.onSpinWait();
-                }
-            }
-        } finally {
-            finalDrain = false;
-        }
+        tasks.drainAfterTermination();
         timers.clear();
     }
 
@@ -680,47 +603,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     public void queueInLoop(Runnable task) {
         Objects.requireNonNull(task, "task");
         if (isInLoopThread()) {
-            if (lifecycle == TERMINATED && !finalDrain) {
-                throw rejected();
-            }
-            if (overflow.isEmpty()) {
-                if (tasks.offer(task)) {
-                    ownSharedMark = tasks.addedCount();
-                    return;
-                }
-                // Own tasks still in the shared queue go first, even when a drain stops early at
-                // a slot a producer has claimed but not filled yet.
-                overflowBarrier = ownSharedMark;
-            }
-            overflow.addLast(task);
-            return;
-        }
-        SUBMITTERS.getAndAdd(this, 1);
-        try {
-            if (lifecycle == TERMINATED) {
-                throw rejected();
-            }
-            while (!tasks.offer(task)) {
-                wakeIfSleeping();
-                Thread.yield();
-                if (lifecycle == TERMINATED) {
-                    throw rejected();
-                }
-            }
-        } finally {
-            SUBMITTERS.getAndAdd(this, -1);
-        }
-        wakeIfSleeping();
-    }
-
-    private RejectedExecutionException rejected() {
-        return new RejectedExecutionException("event loop " + name + " has terminated; task refused");
-    }
-
-    private void wakeIfSleeping() {
-        if (wakeState == SLEEPING && WAKE_STATE.compareAndSet(this, SLEEPING, AWAKE)) {
-            WAKEUPS.getAndAdd(this, 1L);
-            poller.wakeup();
+            tasks.offerFromLoop(task);
+        } else {
+            tasks.offerFromOtherThread(task);
         }
     }
 
@@ -730,7 +615,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the number of queued tasks
      */
     public int queueSize() {
-        return tasks.size() + (isInLoopThread() ? overflow.size() : 0);
+        return tasks.size(isInLoopThread());
     }
 
     /**
@@ -739,7 +624,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the wake-up count
      */
     public long wakeupCount() {
-        return wakeups;
+        return tasks.wakeupCount();
     }
 
     /**
@@ -763,7 +648,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the timer id
      */
     public long runAt(long deadlineNanos, Runnable task) {
-        return schedule(deadlineNanos, 0, task);
+        return scheduler.schedule(deadlineNanos, 0, task);
     }
 
     /**
@@ -775,7 +660,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the timer id for {@link #cancel(long)}
      */
     public long runAfter(long delay, TimeUnit unit, Runnable task) {
-        return schedule(System.nanoTime() + unit.toNanos(Math.max(0, delay)), 0, task);
+        return scheduler.schedule(System.nanoTime() + unit.toNanos(Math.max(0, delay)), 0, task);
     }
 
     /**
@@ -787,8 +672,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the timer id for {@link #cancel(long)}
      */
     public long runEvery(long period, TimeUnit unit, Runnable task) {
-        long p = positive(unit.toNanos(period));
-        return schedule(System.nanoTime() + p, p, task);
+        long p = TimerScheduler.positive(unit.toNanos(period));
+        return scheduler.schedule(System.nanoTime() + p, p, task);
     }
 
     /**
@@ -800,26 +685,8 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      * @return the timer id for {@link #cancel(long)}
      */
     public long runWithFixedDelay(long delay, TimeUnit unit, Runnable task) {
-        long p = positive(unit.toNanos(delay));
-        return schedule(System.nanoTime() + p, -p, task);
-    }
-
-    private static long positive(long nanos) {
-        if (nanos <= 0) {
-            throw new IllegalArgumentException("period must be > 0");
-        }
-        return nanos;
-    }
-
-    private long schedule(long deadline, long period, Runnable task) {
-        Objects.requireNonNull(task, "task");
-        long id = (long) NEXT_TIMER_ID.getAndAdd(this, 1L);
-        if (isInLoopThread()) {
-            timers.schedule(id, deadline, period, task);
-        } else {
-            queueInLoop(new TimerCommand(this, id, deadline, period, task));
-        }
-        return id;
+        long p = TimerScheduler.positive(unit.toNanos(delay));
+        return scheduler.schedule(System.nanoTime() + p, -p, task);
     }
 
     /**
@@ -833,41 +700,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
      *                {@code runWithFixedDelay}
      */
     public void cancel(long timerId) {
-        if (isInLoopThread()) {
-            timers.cancel(timerId);
-        } else {
-            queueInLoop(new TimerCommand(this, timerId, 0, 0, null));
-        }
+        scheduler.cancel(timerId);
     }
 
     /** Timers pending, loop thread only. */
     int pendingTimers() {
         return timers.size();
-    }
-
-    private static final class TimerCommand implements Runnable {
-        private final EventLoop loop;
-        private final long id;
-        private final long deadline;
-        private final long period;
-        private final Runnable task;
-
-        TimerCommand(EventLoop loop, long id, long deadline, long period, Runnable task) {
-            this.loop = loop;
-            this.id = id;
-            this.deadline = deadline;
-            this.period = period;
-            this.task = task;
-        }
-
-        @Override
-        public void run() {
-            if (task == null) {
-                loop.timers.cancel(id);
-            } else {
-                loop.timers.schedule(id, deadline, period, task);
-            }
-        }
     }
 
     // ------------------------------------------------------------------ errors
@@ -883,39 +721,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     /** Reports an error on the loop thread: logs it and passes it to the handler, if any. */
     void reportError(Throwable t) {
-        try {
-            LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": uncaught error", t);
-        } catch (Throwable logFailure) {
-            // Logging itself can fail (out of descriptors, the formatter cannot load its time
-            // zone data): the handler is still told, and the loop must not die of its report.
-            rethrowIfFatal(logFailure);
-        }
-        ErrorHandler h = errorHandler;
-        if (h != null) {
-            try {
-                h.onError(this, t);
-            } catch (Throwable t2) {
-                rethrowIfFatal(t2);
-                try {
-                    LOG.log(System.Logger.Level.WARNING, "event loop " + name + ": error handler threw", t2);
-                } catch (Throwable logFailure) {
-                    rethrowIfFatal(logFailure);
-                }
-            }
-        }
+        errors.report(t);
     }
 
-    /**
-     * The rule for which errors end a loop: a {@link VirtualMachineError} other than
-     * {@link OutOfMemoryError} and {@link StackOverflowError} ({@link InternalError},
-     * {@link UnknownError}: the JVM itself is then suspect). Running out of memory or stack is
-     * the failure of one piece of work (a connection whose buffer could not grow is closed with the
-     * error as its cause), so it is reported and the loop runs on.
-     */
+    /** {@link LoopErrors#rethrowIfFatal}, where the loop's collaborators have always called it. */
     static void rethrowIfFatal(Throwable t) {
-        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError) && !(t instanceof OutOfMemoryError)) {
-            throw (VirtualMachineError) t;
-        }
+        LoopErrors.rethrowIfFatal(t);
     }
 
     Poller poller() {

@@ -1,5 +1,7 @@
 package io.muduo4j.net;
 
+import static io.muduo4j.net.EpollCalls.*;
+import static io.muduo4j.net.Errno.*;
 import static io.muduo4j.net.Syscalls.*;
 
 import java.io.IOException;

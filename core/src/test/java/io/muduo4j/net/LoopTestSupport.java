@@ -20,12 +20,15 @@ final class LoopTestSupport {
     /** Upper bound of every wait in the tests; far below the 10 s select cap where that matters. */
     static final long WAIT_SECONDS = 5;
 
+    private static final VarHandle TASKS;
     private static final VarHandle WAKE_STATE;
 
     static {
         try {
-            WAKE_STATE = MethodHandles.privateLookupIn(EventLoop.class, MethodHandles.lookup())
-                    .findVarHandle(EventLoop.class, "wakeState", int.class);
+            TASKS = MethodHandles.privateLookupIn(EventLoop.class, MethodHandles.lookup())
+                    .findVarHandle(EventLoop.class, "tasks", TaskQueue.class);
+            WAKE_STATE = MethodHandles.privateLookupIn(TaskQueue.class, MethodHandles.lookup())
+                    .findVarHandle(TaskQueue.class, "wakeState", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -112,7 +115,8 @@ final class LoopTestSupport {
 
     /** Waits until a blocking loop has announced it is about to block in select. */
     static void awaitSleeping(EventLoop loop) {
-        awaitTrue(() -> (int) WAKE_STATE.getVolatile(loop) == 1, "loop " + loop + " to block in select");
+        TaskQueue tasks = (TaskQueue) TASKS.get(loop);
+        awaitTrue(() -> (int) WAKE_STATE.getVolatile(tasks) == 1, "loop " + loop + " to block in select");
     }
 
     static void await(CountDownLatch latch, String what) throws InterruptedException {

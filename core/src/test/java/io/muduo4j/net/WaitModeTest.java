@@ -91,4 +91,19 @@ class WaitModeTest {
             assertEquals(0, loop.wakeupCount(), "a spinning loop is never woken");
         }
     }
+
+    @Test
+    void eachLoopAsksTheIdleFactoryOnce() {
+        AtomicLong made = new AtomicLong();
+        EventLoop.Options options = EventLoop.Options.spinning(() -> {
+            made.incrementAndGet();
+            return new CountingIdle();
+        });
+        EventLoop loop = new EventLoop(options);
+        try {
+            assertEquals(1, made.get(), "one strategy made for one loop");
+        } finally {
+            loop.close();
+        }
+    }
 }

@@ -2,14 +2,14 @@ package io.muduo4j.net;
 
 import static io.muduo4j.net.Syscalls.AF_INET;
 import static io.muduo4j.net.Syscalls.AF_INET6;
-import static io.muduo4j.net.Syscalls.EPOLLERR;
-import static io.muduo4j.net.Syscalls.EPOLLHUP;
-import static io.muduo4j.net.Syscalls.EPOLLIN;
-import static io.muduo4j.net.Syscalls.EPOLLOUT;
-import static io.muduo4j.net.Syscalls.EPOLLRDHUP;
-import static io.muduo4j.net.Syscalls.EPOLL_CTL_ADD;
-import static io.muduo4j.net.Syscalls.EPOLL_CTL_DEL;
-import static io.muduo4j.net.Syscalls.EPOLL_CTL_MOD;
+import static io.muduo4j.net.EpollCalls.EPOLLERR;
+import static io.muduo4j.net.EpollCalls.EPOLLHUP;
+import static io.muduo4j.net.EpollCalls.EPOLLIN;
+import static io.muduo4j.net.EpollCalls.EPOLLOUT;
+import static io.muduo4j.net.EpollCalls.EPOLLRDHUP;
+import static io.muduo4j.net.EpollCalls.EPOLL_CTL_ADD;
+import static io.muduo4j.net.EpollCalls.EPOLL_CTL_DEL;
+import static io.muduo4j.net.EpollCalls.EPOLL_CTL_MOD;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -61,7 +61,7 @@ class SyscallsTest {
     private final Deque<Integer> open = new ArrayDeque<>();
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER);
-    private final ByteBuffer events = ByteBuffer.allocateDirect(16 * Syscalls.EPOLL_EVENT_SIZE);
+    private final ByteBuffer events = ByteBuffer.allocateDirect(16 * EpollCalls.EPOLL_EVENT_SIZE);
     private long outAddress;
     private long inAddress;
     private long eventsAddress;
@@ -73,7 +73,7 @@ class SyscallsTest {
         outAddress = Syscalls.address(out);
         inAddress = Syscalls.address(in);
         eventsAddress = Syscalls.address(events);
-        ep = track(Syscalls.epollCreate(), "epoll_create1");
+        ep = track(EpollCalls.epollCreate(), "epoll_create1");
     }
 
     @AfterEach
@@ -83,7 +83,7 @@ class SyscallsTest {
             int fd = open.pop();
             int r = Syscalls.close(fd);
             if (r != 0) {
-                failures.add("close(" + fd + "): " + Syscalls.errnoName(r));
+                failures.add("close(" + fd + "): " + Errno.errnoName(r));
             }
         }
         assertTrue(failures.isEmpty(), failures::toString);
@@ -91,7 +91,7 @@ class SyscallsTest {
 
     /** Asserts that {@code fd} is a descriptor and closes it after the test. */
     private int track(int fd, String what) {
-        assertTrue(fd >= 0, () -> what + ": " + Syscalls.errnoName(fd));
+        assertTrue(fd >= 0, () -> what + ": " + Errno.errnoName(fd));
         open.push(fd);
         return fd;
     }
@@ -103,7 +103,7 @@ class SyscallsTest {
     }
 
     private static void ok(long r, String what) {
-        assertTrue(r >= 0, () -> what + ": " + Syscalls.errnoName((int) r));
+        assertTrue(r >= 0, () -> what + ": " + Errno.errnoName((int) r));
     }
 
     private int listener(int family, InetAddress ip) {
@@ -118,25 +118,25 @@ class SyscallsTest {
      * and returns the reported mask.
      */
     private int await(int fd, int interest) {
-        ok(Syscalls.epollCtl(ep, EPOLL_CTL_ADD, fd, interest, fd), "epoll_ctl ADD");
+        ok(EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, fd, interest, fd), "epoll_ctl ADD");
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
             while (true) {
                 int left = (int) TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 assertTrue(left > 0, () -> "no event " + interest + " on " + fd + " within " + WAIT_MS + " ms");
-                int n = Syscalls.epollWait(ep, eventsAddress, 16, left);
-                if (n == -Syscalls.EINTR) {
+                int n = EpollCalls.epollWait(ep, eventsAddress, 16, left);
+                if (n == -Errno.EINTR) {
                     continue;
                 }
                 ok(n, "epoll_wait");
                 for (int i = 0; i < n; i++) {
-                    if (Syscalls.eventData(eventsAddress, i) == fd) {
-                        return Syscalls.eventMask(eventsAddress, i);
+                    if (EpollCalls.eventData(eventsAddress, i) == fd) {
+                        return EpollCalls.eventMask(eventsAddress, i);
                     }
                 }
             }
         } finally {
-            ok(Syscalls.epollCtl(ep, EPOLL_CTL_DEL, fd, 0, 0), "epoll_ctl DEL");
+            ok(EpollCalls.epollCtl(ep, EPOLL_CTL_DEL, fd, 0, 0), "epoll_ctl DEL");
         }
     }
 
@@ -146,7 +146,7 @@ class SyscallsTest {
         InetSocketAddress bound = Syscalls.localAddress(l);
         int c = track(Syscalls.socketStream(family), "socket");
         int r = Syscalls.connect(c, family, bound);
-        assertTrue(r == 0 || r == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(r));
+        assertTrue(r == 0 || r == -Errno.EINPROGRESS, () -> "connect: " + Errno.errnoName(r));
         assertTrue((await(c, EPOLLOUT) & EPOLLOUT) != 0);
         assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
         await(l, EPOLLIN);
@@ -154,7 +154,7 @@ class SyscallsTest {
         assertEquals(Syscalls.localAddress(c), Syscalls.peerAddress(s));
         assertEquals(Syscalls.peerAddress(c), Syscalls.localAddress(s));
         assertEquals(bound, Syscalls.peerAddress(c));
-        assertEquals(-Syscalls.EAGAIN, Syscalls.accept(l), "one connection, one accept");
+        assertEquals(-Errno.EAGAIN, Syscalls.accept(l), "one connection, one accept");
         return new int[] {c, s};
     }
 
@@ -169,7 +169,7 @@ class SyscallsTest {
         int got = 0;
         while (got < length) {
             long n = Syscalls.read(fd, inAddress + offset + got, length - got);
-            if (n == -Syscalls.EAGAIN) {
+            if (n == -Errno.EAGAIN) {
                 await(fd, EPOLLIN);
                 continue;
             }
@@ -191,7 +191,7 @@ class SyscallsTest {
     @Test
     void availableWithNativeAccessAndCriticalFromJdk24() {
         assertNull(Syscalls.unavailableReason());
-        assertEquals(Runtime.version().feature() >= 24, Syscalls.criticalLinked());
+        assertEquals(Runtime.version().feature() >= 24, Downcalls.criticalLinked());
     }
 
     @Test
@@ -234,8 +234,8 @@ class SyscallsTest {
         assertTrue(a.getPort() > 0, a::toString);
         int other = track(Syscalls.socketStream(AF_INET), "socket");
         int r = Syscalls.bind(other, AF_INET, a);
-        assertEquals(-Syscalls.EADDRINUSE, r);
-        IOException e = Syscalls.exception("bind", r);
+        assertEquals(-Errno.EADDRINUSE, r);
+        IOException e = Errno.exception("bind", r);
         assertInstanceOf(BindException.class, e);
         assertEquals("bind: Address already in use (EADDRINUSE)", e.getMessage());
     }
@@ -244,10 +244,10 @@ class SyscallsTest {
     void listenConnectAndTalkOverIpv6Loopback() throws IOException {
         InetAddress v6 = InetAddress.getByName("::1");
         int probe = Syscalls.socketStream(AF_INET6);
-        assumeTrue(probe != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        assumeTrue(probe != -Errno.EAFNOSUPPORT, "no IPv6 in this kernel");
         track(probe, "socket");
         int r = Syscalls.bind(probe, AF_INET6, new InetSocketAddress(v6, 0));
-        assumeTrue(r != -Syscalls.EADDRNOTAVAIL, "no ::1 on this machine");
+        assumeTrue(r != -Errno.EADDRNOTAVAIL, "no ::1 on this machine");
         ok(r, "bind ::1");
         ok(Syscalls.listen(probe, 16), "listen");
         InetSocketAddress a = Syscalls.localAddress(probe);
@@ -265,7 +265,7 @@ class SyscallsTest {
     @Test
     void ipv4OnAnIpv6SocketIsMappedAndDecodesAsInet4() throws IOException {
         int l = Syscalls.socketStream(AF_INET6);
-        assumeTrue(l != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        assumeTrue(l != -Errno.EAFNOSUPPORT, "no IPv6 in this kernel");
         track(l, "socket");
         ok(Syscalls.setIntOption(l, Syscalls.IPPROTO_IPV6, Syscalls.IPV6_V6ONLY, 0), "IPV6_V6ONLY");
         ok(Syscalls.bind(l, AF_INET6, new InetSocketAddress(InetAddress.getByName("::"), 0)), "bind ::");
@@ -275,7 +275,7 @@ class SyscallsTest {
         int c = track(Syscalls.socketStream(AF_INET6), "socket");
         InetSocketAddress target = new InetSocketAddress(V4_LOOPBACK, port);
         int r = Syscalls.connect(c, AF_INET6, target); // sent as ::ffff:127.0.0.1
-        assertTrue(r == 0 || r == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(r));
+        assertTrue(r == 0 || r == -Errno.EINPROGRESS, () -> "connect: " + Errno.errnoName(r));
         await(c, EPOLLOUT);
         assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
         await(l, EPOLLIN);
@@ -294,10 +294,10 @@ class SyscallsTest {
         Inet6Address linkLocal = linkLocalAddress();
         assumeTrue(linkLocal != null, "no link-local IPv6 address with a scope on this machine");
         int l = Syscalls.socketStream(AF_INET6);
-        assumeTrue(l != -Syscalls.EAFNOSUPPORT, "no IPv6 in this kernel");
+        assumeTrue(l != -Errno.EAFNOSUPPORT, "no IPv6 in this kernel");
         track(l, "socket");
         int r = Syscalls.bind(l, AF_INET6, new InetSocketAddress(linkLocal, 0));
-        assumeTrue(r != -Syscalls.EADDRNOTAVAIL, "link-local address not usable (tentative?)");
+        assumeTrue(r != -Errno.EADDRNOTAVAIL, "link-local address not usable (tentative?)");
         ok(r, "bind " + linkLocal);
         ok(Syscalls.listen(l, 16), "listen");
         InetSocketAddress a = Syscalls.localAddress(l);
@@ -307,7 +307,7 @@ class SyscallsTest {
 
         int c = track(Syscalls.socketStream(AF_INET6), "socket");
         int cr = Syscalls.connect(c, AF_INET6, a);
-        assertTrue(cr == 0 || cr == -Syscalls.EINPROGRESS, () -> "connect: " + Syscalls.errnoName(cr));
+        assertTrue(cr == 0 || cr == -Errno.EINPROGRESS, () -> "connect: " + Errno.errnoName(cr));
         await(c, EPOLLOUT);
         assertEquals(0, Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR), "needs the scope id");
     }
@@ -330,8 +330,8 @@ class SyscallsTest {
     void addressChecksHappenBeforeTheCall() throws IOException {
         int s4 = track(Syscalls.socketStream(AF_INET), "socket");
         InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("::1"), 1);
-        assertEquals(-Syscalls.EAFNOSUPPORT, Syscalls.connect(s4, AF_INET, v6), "IPv6 on an AF_INET socket");
-        assertEquals(-Syscalls.EAFNOSUPPORT, Syscalls.bind(s4, 12345, new InetSocketAddress(V4_LOOPBACK, 0)));
+        assertEquals(-Errno.EAFNOSUPPORT, Syscalls.connect(s4, AF_INET, v6), "IPv6 on an AF_INET socket");
+        assertEquals(-Errno.EAFNOSUPPORT, Syscalls.bind(s4, 12345, new InetSocketAddress(V4_LOOPBACK, 0)));
         assertThrows(IllegalArgumentException.class,
                 () -> Syscalls.connect(s4, AF_INET, InetSocketAddress.createUnresolved("localhost", 1)));
     }
@@ -359,14 +359,14 @@ class SyscallsTest {
         }
         readFully(p[1], 0, 50_000);
         assertReceived(0, 50_000, 1);
-        assertEquals(-Syscalls.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER), "nothing more");
+        assertEquals(-Errno.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER), "nothing more");
     }
 
     @Test
     void readOnAnEmptyNonBlockingSocketIsEagain() throws IOException {
         int[] p = connectedPair(AF_INET, V4_LOOPBACK);
-        assertEquals(-Syscalls.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER));
-        assertEquals(-Syscalls.EAGAIN, Syscalls.readv2(p[1], inAddress, 10, inAddress + 10, 10));
+        assertEquals(-Errno.EAGAIN, Syscalls.read(p[1], inAddress, BUFFER));
+        assertEquals(-Errno.EAGAIN, Syscalls.readv2(p[1], inAddress, 10, inAddress + 10, 10));
     }
 
     @Test
@@ -415,7 +415,7 @@ class SyscallsTest {
         assertReceived(0, 5, 4);
         assertTrue((await(p[1], EPOLLRDHUP) & EPOLLRDHUP) != 0);
         assertEquals(0, Syscalls.read(p[1], inAddress, BUFFER), "end of stream");
-        assertEquals(-Syscalls.EPIPE, Syscalls.send(p[0], outAddress, 1), "no writing after SHUT_WR");
+        assertEquals(-Errno.EPIPE, Syscalls.send(p[0], outAddress, 1), "no writing after SHUT_WR");
 
         assertEquals(5, Syscalls.send(p[1], outAddress, 5), "the other direction still works");
         readFully(p[0], 100, 5);
@@ -432,10 +432,10 @@ class SyscallsTest {
         int mask = await(p[0], EPOLLIN | EPOLLRDHUP);
         assertTrue((mask & (EPOLLERR | EPOLLHUP)) != 0, "reset reported: " + Integer.toHexString(mask));
         long first = Syscalls.send(p[0], outAddress, 100);
-        assertTrue(first == -Syscalls.ECONNRESET || first == -Syscalls.EPIPE, "send: " + first);
-        assertEquals(-Syscalls.EPIPE, Syscalls.send(p[0], outAddress, 100));
-        assertEquals(-Syscalls.EPIPE, Syscalls.sendv2(p[0], outAddress, 10, outAddress, 10));
-        IOException e = Syscalls.exception("send", -Syscalls.ECONNRESET);
+        assertTrue(first == -Errno.ECONNRESET || first == -Errno.EPIPE, "send: " + first);
+        assertEquals(-Errno.EPIPE, Syscalls.send(p[0], outAddress, 100));
+        assertEquals(-Errno.EPIPE, Syscalls.sendv2(p[0], outAddress, 10, outAddress, 10));
+        IOException e = Errno.exception("send", -Errno.ECONNRESET);
         assertEquals(IOException.class, e.getClass());
         assertEquals("send: Connection reset by peer (ECONNRESET)", e.getMessage());
     }
@@ -450,7 +450,7 @@ class SyscallsTest {
         int c = track(Syscalls.socketStream(AF_INET), "socket");
         int r = Syscalls.connect(c, AF_INET, closed);
         int error;
-        if (r == -Syscalls.EINPROGRESS) {
+        if (r == -Errno.EINPROGRESS) {
             int mask = await(c, EPOLLOUT);
             assertTrue((mask & (EPOLLERR | EPOLLHUP)) != 0, "failure reported: " + Integer.toHexString(mask));
             error = Syscalls.getIntOption(c, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR);
@@ -458,8 +458,8 @@ class SyscallsTest {
         } else {
             error = -r;
         }
-        assertEquals(Syscalls.ECONNREFUSED, error, Syscalls.errnoName(error));
-        IOException e = Syscalls.exception("connect", error);
+        assertEquals(Errno.ECONNREFUSED, error, Errno.errnoName(error));
+        IOException e = Errno.exception("connect", error);
         assertInstanceOf(ConnectException.class, e);
         assertEquals("connect: Connection refused (ECONNREFUSED)", e.getMessage());
     }
@@ -486,7 +486,7 @@ class SyscallsTest {
         assertEquals(AF_INET, Syscalls.getIntOption(p[0], Syscalls.SOL_SOCKET, Syscalls.SO_DOMAIN));
         assertEquals(0, Syscalls.setLinger(p[0], true, 5));
         assertEquals(0, Syscalls.setLinger(p[0], false, 0));
-        assertEquals(-Syscalls.ENOTSOCK, Syscalls.getIntOption(ep, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
+        assertEquals(-Errno.ENOTSOCK, Syscalls.getIntOption(ep, Syscalls.SOL_SOCKET, Syscalls.SO_ERROR));
     }
 
     @Test
@@ -496,10 +496,10 @@ class SyscallsTest {
         assertEquals(0, Syscalls.close(fd));
         // Nothing else in this JVM opens descriptors between the two calls (the lowest free number
         // would be reused); were one opened, the assertion would fail, not pass.
-        assertEquals(-Syscalls.EBADF, Syscalls.close(fd));
-        assertEquals(-Syscalls.EBADF, Syscalls.close(-1));
-        assertEquals(-Syscalls.EBADF, Syscalls.read(-1, inAddress, 1));
-        IOException e = Syscalls.exception("close", -Syscalls.EBADF);
+        assertEquals(-Errno.EBADF, Syscalls.close(fd));
+        assertEquals(-Errno.EBADF, Syscalls.close(-1));
+        assertEquals(-Errno.EBADF, Syscalls.read(-1, inAddress, 1));
+        IOException e = Errno.exception("close", -Errno.EBADF);
         assertEquals("close: Bad file descriptor (EBADF)", e.getMessage());
     }
 
@@ -507,20 +507,20 @@ class SyscallsTest {
     void devNullIsASpareDescriptorAtEndOfFile() {
         int fd = track(Syscalls.openDevNull(), "open /dev/null");
         assertEquals(0, Syscalls.read(fd, inAddress, 16), "end of file");
-        assertEquals(-Syscalls.ENOTSOCK, Syscalls.accept(fd));
+        assertEquals(-Errno.ENOTSOCK, Syscalls.accept(fd));
     }
 
     @Test
     void errnoNamesAndExceptions() {
-        assertEquals("EAGAIN", Syscalls.errnoName(Syscalls.EAGAIN));
-        assertEquals("EAGAIN", Syscalls.errnoName(-Syscalls.EAGAIN));
-        assertEquals("EINPROGRESS", Syscalls.errnoName(115));
-        assertEquals("errno 999", Syscalls.errnoName(-999));
-        assertEquals("read: errno 999", Syscalls.exception("read", 999).getMessage());
-        assertInstanceOf(ConnectException.class, Syscalls.exception("connect", Syscalls.ETIMEDOUT));
-        assertInstanceOf(BindException.class, Syscalls.exception("bind", -Syscalls.EADDRNOTAVAIL));
-        assertInstanceOf(NoRouteToHostException.class, Syscalls.exception("connect", Syscalls.EHOSTUNREACH));
-        assertEquals("accept: Too many open files (EMFILE)", Syscalls.exception("accept", -Syscalls.EMFILE).getMessage());
+        assertEquals("EAGAIN", Errno.errnoName(Errno.EAGAIN));
+        assertEquals("EAGAIN", Errno.errnoName(-Errno.EAGAIN));
+        assertEquals("EINPROGRESS", Errno.errnoName(115));
+        assertEquals("errno 999", Errno.errnoName(-999));
+        assertEquals("read: errno 999", Errno.exception("read", 999).getMessage());
+        assertInstanceOf(ConnectException.class, Errno.exception("connect", Errno.ETIMEDOUT));
+        assertInstanceOf(BindException.class, Errno.exception("bind", -Errno.EADDRNOTAVAIL));
+        assertInstanceOf(NoRouteToHostException.class, Errno.exception("connect", Errno.EHOSTUNREACH));
+        assertEquals("accept: Too many open files (EMFILE)", Errno.exception("accept", -Errno.EMFILE).getMessage());
     }
 
     // ---------------------------------------------------------------- epoll, eventfd
@@ -529,52 +529,52 @@ class SyscallsTest {
     void epollReportsReadinessWithTheRegisteredData() throws IOException {
         int[] p = connectedPair(AF_INET, V4_LOOPBACK);
         long data = 0x1234_5678_9ABC_DEF0L;
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, data));
-        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0), "nothing to read yet");
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, data));
+        assertEquals(0, EpollCalls.epollWait(ep, eventsAddress, 16, 0), "nothing to read yet");
         assertEquals(1, Syscalls.send(p[0], outAddress, 1));
-        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
-        assertEquals(EPOLLIN, Syscalls.eventMask(eventsAddress, 0));
-        assertEquals(data, Syscalls.eventData(eventsAddress, 0));
+        assertEquals(1, EpollCalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(EPOLLIN, EpollCalls.eventMask(eventsAddress, 0));
+        assertEquals(data, EpollCalls.eventData(eventsAddress, 0));
 
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_MOD, p[1], EPOLLOUT, -7L));
-        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
-        assertEquals(EPOLLOUT, Syscalls.eventMask(eventsAddress, 0), "readable but not asked for");
-        assertEquals(-7L, Syscalls.eventData(eventsAddress, 0));
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_MOD, p[1], EPOLLOUT, -7L));
+        assertEquals(1, EpollCalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(EPOLLOUT, EpollCalls.eventMask(eventsAddress, 0), "readable but not asked for");
+        assertEquals(-7L, EpollCalls.eventData(eventsAddress, 0));
 
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT, 99L));
-        assertEquals(2, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
-        long d0 = Syscalls.eventData(eventsAddress, 0);
-        long d1 = Syscalls.eventData(eventsAddress, 1);
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT, 99L));
+        assertEquals(2, EpollCalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        long d0 = EpollCalls.eventData(eventsAddress, 0);
+        long d1 = EpollCalls.eventData(eventsAddress, 1);
         assertTrue(d0 == -7L && d1 == 99L || d0 == 99L && d1 == -7L, d0 + ", " + d1);
 
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[1], 0, 0));
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
-        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0));
-        assertEquals(-Syscalls.ENOENT, Syscalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_DEL, p[1], 0, 0));
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
+        assertEquals(0, EpollCalls.epollWait(ep, eventsAddress, 16, 0));
+        assertEquals(-Errno.ENOENT, EpollCalls.epollCtl(ep, EPOLL_CTL_DEL, p[0], 0, 0));
     }
 
     @Test
     void eventfdSignalFromAnotherThreadWakesEpollWait() throws InterruptedException {
-        int efd = track(Syscalls.eventfd(), "eventfd");
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 42L));
-        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0));
-        assertEquals(-Syscalls.EAGAIN, Syscalls.eventfdDrain(efd));
+        int efd = track(EpollCalls.eventfd(), "eventfd");
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 42L));
+        assertEquals(0, EpollCalls.epollWait(ep, eventsAddress, 16, 0));
+        assertEquals(-Errno.EAGAIN, EpollCalls.eventfdDrain(efd));
 
         AtomicInteger signalled = new AtomicInteger(Integer.MIN_VALUE);
-        Thread waker = new Thread(() -> signalled.set(Syscalls.eventfdSignal(efd)), "eventfd-waker");
+        Thread waker = new Thread(() -> signalled.set(EpollCalls.eventfdSignal(efd)), "eventfd-waker");
         waker.start();
-        assertEquals(1, Syscalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
-        assertEquals(42L, Syscalls.eventData(eventsAddress, 0));
-        assertEquals(EPOLLIN, Syscalls.eventMask(eventsAddress, 0));
+        assertEquals(1, EpollCalls.epollWait(ep, eventsAddress, 16, WAIT_MS));
+        assertEquals(42L, EpollCalls.eventData(eventsAddress, 0));
+        assertEquals(EPOLLIN, EpollCalls.eventMask(eventsAddress, 0));
         waker.join(WAIT_MS);
         assertEquals(0, signalled.get(), "signal from the waker thread");
-        assertEquals(1, Syscalls.eventfdDrain(efd));
-        assertEquals(-Syscalls.EAGAIN, Syscalls.eventfdDrain(efd));
-        assertEquals(0, Syscalls.epollWait(ep, eventsAddress, 16, 0), "drained: no longer readable");
+        assertEquals(1, EpollCalls.eventfdDrain(efd));
+        assertEquals(-Errno.EAGAIN, EpollCalls.eventfdDrain(efd));
+        assertEquals(0, EpollCalls.epollWait(ep, eventsAddress, 16, 0), "drained: no longer readable");
 
-        assertEquals(0, Syscalls.eventfdSignal(efd));
-        assertEquals(0, Syscalls.eventfdSignal(efd));
-        assertEquals(2, Syscalls.eventfdDrain(efd), "signals add up until drained");
+        assertEquals(0, EpollCalls.eventfdSignal(efd));
+        assertEquals(0, EpollCalls.eventfdSignal(efd));
+        assertEquals(2, EpollCalls.eventfdDrain(efd), "signals add up until drained");
     }
 
     // ---------------------------------------------------------------- allocation
@@ -585,7 +585,7 @@ class SyscallsTest {
         assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
         mx.setThreadAllocatedMemoryEnabled(true);
         int[] p = connectedPair(AF_INET, V4_LOOPBACK);
-        assertEquals(0, Syscalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
         fill(PingPong.SIZE, 5);
 
         long[] warmup = new long[40];
@@ -637,7 +637,7 @@ class SyscallsTest {
                 long n = Syscalls.read(server, in + got, SIZE - got);
                 if (n > 0) {
                     got += (int) n;
-                } else if (n != -Syscalls.EAGAIN || Syscalls.epollWait(ep, events, 16, 5_000) <= 0) {
+                } else if (n != -Errno.EAGAIN || EpollCalls.epollWait(ep, events, 16, 5_000) <= 0) {
                     return false;
                 }
             }
