@@ -59,7 +59,6 @@ abstract class ConnectionCore extends Pollable {
     final String ownerName;
     volatile InetSocketAddress localAddress; // asked of the socket on first use
     volatile InetSocketAddress peerAddress;
-    final Runnable commandTask = this::runCommands;
 
     volatile State state = State.CONNECTING;
     volatile int commands;
@@ -203,7 +202,7 @@ abstract class ConnectionCore extends Pollable {
         int prev = (int) COMMANDS.getAndBitwiseOr(this, bits);
         if (prev == 0) {
             try {
-                loop.queueInLoop(commandTask);
+                loop.queueCommands(this);
             } catch (RejectedExecutionException e) {
                 // The loop has ended: nothing on this connection can run any more.
             }

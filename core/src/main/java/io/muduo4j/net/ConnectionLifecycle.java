@@ -41,7 +41,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         transition(State.CONNECTING, State.CONNECTED);
         COMMANDS.getAndBitwiseOr(this, CMD_ESTABLISH);
         try {
-            loop.queueInLoop(commandTask);
+            loop.queueCommands(this);
             return true;
         } catch (RejectedExecutionException e) {
             transition(State.CONNECTED, State.DISCONNECTED);

@@ -610,6 +610,18 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     /**
+     * Queues {@code conn}'s pending commands to run on the loop thread, as {@link #queueInLoop}
+     * would a task, with the connection itself as the queue element: nothing is allocated.
+     */
+    void queueCommands(ConnectionCore conn) {
+        if (isInLoopThread()) {
+            tasks.offerFromLoop(conn);
+        } else {
+            tasks.offerFromOtherThread(conn);
+        }
+    }
+
+    /**
      * Number of tasks waiting (approximate when read from another thread).
      *
      * @return the number of queued tasks
@@ -710,9 +722,13 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     // ------------------------------------------------------------------ errors
 
-    void runTask(Runnable task) {
+    void runTask(Object task) {
         try {
-            task.run();
+            if (task instanceof ConnectionCore) {
+                ((ConnectionCore) task).runCommands();
+            } else {
+                ((Runnable) task).run();
+            }
         } catch (Throwable t) {
             rethrowIfFatal(t);
             reportError(t);

@@ -42,9 +42,11 @@ final class TaskQueue {
     }
 
     private final EventLoop loop;
-    private final ManyToOneConcurrentArrayQueue<Runnable> shared;
-    private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
-    private final Consumer<Runnable> runner;
+    // Elements are Runnables, or connections whose commands are due (see EventLoop.runTask): a
+    // connection queues itself, so posting its commands needs no task object of its own.
+    private final ManyToOneConcurrentArrayQueue<Object> shared;
+    private final ArrayDeque<Object> overflow = new ArrayDeque<>();
+    private final Consumer<Object> runner;
 
     private volatile int wakeState = AWAKE;
     private volatile int submitters;
@@ -68,7 +70,7 @@ final class TaskQueue {
     }
 
     /** Loop thread: never waits; a full shared queue sends the task to the overflow queue. */
-    void offerFromLoop(Runnable task) {
+    void offerFromLoop(Object task) {
         if (loop.isTerminated() && !finalDrain) {
             throw rejected();
         }
@@ -88,7 +90,7 @@ final class TaskQueue {
      * Any thread but the loop's: waits (yielding, and waking the loop so it drains) while the
      * shared queue is full; throws {@link RejectedExecutionException} once the loop has ended.
      */
-    void offerFromOtherThread(Runnable task) {
+    void offerFromOtherThread(Object task) {
         // Counted in before the termination check: the loop's final drain waits for every
         // producer that got past it, so an accepted task is never left behind.
         SUBMITTERS.getAndAdd(this, 1);

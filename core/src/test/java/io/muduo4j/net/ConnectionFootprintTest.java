@@ -22,14 +22,15 @@ class ConnectionFootprintTest {
 
     /*
      * JDK 17 and JDK 25, default object layout (12-byte headers, compressed oops and class
-     * pointers), heap histogram: TcpConnection 256 B (its Pollable fields included) and the command
-     * task, a bound method reference, 16 B. Before the connection was its own handle: TcpConnection
-     * 232 + Channel 64 + three channel callbacks 48 + the command task 16 + a lock Object 16 = 376.
+     * pointers), heap histogram: TcpConnection 248 B (its Pollable fields included), and nothing
+     * else: it queues itself for its commands (EventLoop.queueCommands) and is its own send lock.
+     * Before the connection was its own handle: TcpConnection 232 + Channel 64 + three channel
+     * callbacks 48 + the command task 16 + a lock Object 16 = 376.
      */
-    static final long CONNECTION_BYTES = 256 + 16;
+    static final long CONNECTION_BYTES = 248;
 
     @Test
-    void aConnectionIsOneObjectAndItsCommandTask() throws Exception {
+    void aConnectionIsOneObject() throws Exception {
         assumeDefaultObjectLayout();
         AllocationWindows.enableCounting();
         long me = Thread.currentThread().getId();
@@ -53,7 +54,7 @@ class ConnectionFootprintTest {
         // The best round, rounded down: a compile request or a class's string literals resolved on
         // this thread add a few bytes to a round, never 16 per connection.
         assertEquals(CONNECTION_BYTES, (long) best,
-                "bytes per connection object (TcpConnection 256 and its command task 16 expected; a lock, a"
+                "bytes per connection object (TcpConnection 248 expected; a lock, a command task, a"
                         + " Channel or a callback object per connection would add 16 to 64): " + report);
     }
 

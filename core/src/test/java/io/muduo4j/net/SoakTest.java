@@ -551,11 +551,16 @@ class SoakTest {
             if (c == null) {
                 continue;
             }
-            chaos.incrementAndGet(k.ordinal());
             if (k != Chaos.PAUSE_READING) {
+                // The addresses are null once a connection is closed: picked, then closed by its peer.
+                java.net.InetSocketAddress a = k.name().startsWith("SERVER") ? c.peerAddress() : c.localAddress();
+                if (a == null) {
+                    continue;
+                }
                 // Marked before the harm: the client's down callback must find it.
-                harmedPorts.add(k.name().startsWith("SERVER") ? c.peerAddress().getPort() : c.localAddress().getPort());
+                harmedPorts.add(a.getPort());
             }
+            chaos.incrementAndGet(k.ordinal());
             switch (k) {
                 case CLIENT_FORCE_CLOSE:
                 case SERVER_FORCE_CLOSE:
