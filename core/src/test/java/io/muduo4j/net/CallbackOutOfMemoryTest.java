@@ -115,7 +115,7 @@ class CallbackOutOfMemoryTest {
                 }, 64 * 1024);
             });
             try (SocketChannel good = SocketChannel.open(server.listenAddress())) {
-                echo(good, "before");
+                TcpTestSupport.assertEchoes(good, "before");
                 TcpTestSupport.awaitAtMost(() -> 1 - ups.get(), 0, "the good connection's up callback");
                 try (SocketChannel victim = SocketChannel.open(server.listenAddress())) {
                     if (site != Site.UP) {
@@ -131,10 +131,10 @@ class CallbackOutOfMemoryTest {
                     String end = readToEnd(victim);
                     assertTrue(end.equals("EOF") || end.equals("reset"), "the victim's peer saw: " + end);
                 }
-                echo(good, "after the victim"); // the same I/O loop serves on
+                TcpTestSupport.assertEchoes(good, "after the victim"); // the same I/O loop serves on
                 TcpTestSupport.awaitAtMost(server::connectionCount, 1, "server connections after the victim");
                 try (SocketChannel fresh = SocketChannel.open(server.listenAddress())) {
-                    echo(fresh, "a new connection");
+                    TcpTestSupport.assertEchoes(fresh, "a new connection");
                 }
                 assertEquals(0, reports.size(), "further reports: " + reports);
             }
@@ -142,16 +142,6 @@ class CallbackOutOfMemoryTest {
             assertFalse(server.loop().isTerminated());
             server.close();
         }
-    }
-
-    private static void echo(SocketChannel ch, String text) throws IOException {
-        byte[] b = text.getBytes();
-        ch.write(ByteBuffer.wrap(b));
-        ByteBuffer in = ByteBuffer.allocate(b.length);
-        while (in.hasRemaining()) {
-            assertTrue(ch.read(in) >= 0, "EOF instead of the echo of '" + text + "'");
-        }
-        assertEquals(text, new String(in.array()));
     }
 
     /** Reads and discards until the stream ends: "EOF", or "reset" when the read fails. */

@@ -1,6 +1,5 @@
 package io.muduo4j.net;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -26,7 +25,7 @@ class OutOfMemoryClosesOneConnectionTest {
             assertTrue(portLine.startsWith("PORT "), portLine);
             InetSocketAddress addr = new InetSocketAddress("127.0.0.1", Integer.parseInt(portLine.substring(5)));
             try (SocketChannel good = SocketChannel.open(addr)) {
-                echo(good, "before");
+                TcpTestSupport.assertEchoes(good, "before");
                 try (SocketChannel hog = SocketChannel.open(addr)) {
                     // 'H', then up to 256 MiB that the server keeps but never consumes.
                     ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
@@ -49,7 +48,7 @@ class OutOfMemoryClosesOneConnectionTest {
                     assertTrue(closed.startsWith("CLOSED java.lang.OutOfMemoryError"), closed);
                     assertTrue(closedByServer || sent >= 256L << 20, "sent " + sent);
                 }
-                echo(good, "after the hog");
+                TcpTestSupport.assertEchoes(good, "after the hog");
                 try (SocketChannel sink = SocketChannel.open(addr)) {
                     sink.write(ByteBuffer.wrap(new byte[] {'S'})); // then never reads
                     String refused = child.readLine(30, "the sink's SINK line");
@@ -59,22 +58,12 @@ class OutOfMemoryClosesOneConnectionTest {
                     String closed = child.readLine(30, "the sink's CLOSED line");
                     assertTrue(closed.startsWith("CLOSED java.lang.OutOfMemoryError"), closed);
                 }
-                echo(good, "after the sink");
+                TcpTestSupport.assertEchoes(good, "after the sink");
             }
             try (SocketChannel fresh = SocketChannel.open(addr)) {
-                echo(fresh, "a new connection");
+                TcpTestSupport.assertEchoes(fresh, "a new connection");
             }
             assertTrue(child.process().isAlive(), child.info());
         }
-    }
-
-    private static void echo(SocketChannel ch, String text) throws IOException {
-        byte[] b = text.getBytes();
-        ch.write(ByteBuffer.wrap(b));
-        ByteBuffer in = ByteBuffer.allocate(b.length);
-        while (in.hasRemaining()) {
-            assertTrue(ch.read(in) >= 0, "EOF instead of the echo of '" + text + "'");
-        }
-        assertEquals(text, new String(in.array()));
     }
 }

@@ -1,5 +1,7 @@
 package io.muduo4j.net;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -10,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -296,5 +299,16 @@ final class TcpTestSupport {
             get(client.close(), "warm-up client close");
             server.close();
         }
+    }
+
+    /** Writes {@code text} on a blocking socket and asserts that exactly it comes back. */
+    static void assertEchoes(SocketChannel ch, String text) throws IOException {
+        byte[] b = text.getBytes();
+        ch.write(ByteBuffer.wrap(b));
+        ByteBuffer in = ByteBuffer.allocate(b.length);
+        while (in.hasRemaining()) {
+            assertTrue(ch.read(in) >= 0, "EOF instead of the echo of '" + text + "'");
+        }
+        assertEquals(text, new String(in.array()));
     }
 }
