@@ -194,7 +194,7 @@ abstract class ConnectionCore extends Pollable {
     // ------------------------------------------------------------------ commands from any thread
 
     /**
-     * Sets command bits and queues the command task when the word was empty. Never call it while
+     * Sets command bits and queues the connection for its commands when the word was empty. Never call it while
      * holding the connection's monitor: on a full task queue it waits for the loop, which may itself be
      * waiting for that lock.
      */
