@@ -122,7 +122,13 @@ public class RoundTripBenchmark {
         }
     }
 
+    /**
+     * Twelve warm-up iterations, not the class's eight: at eight, Netty epoll and io_uring at 16 B were
+     * still 18-25% faster in the last measured iteration than in the first (perf-results/README.md of
+     * 8f9a3e9), their JIT not yet settled on the cross-thread write path.
+     */
     @Benchmark
+    @Warmup(iterations = 12, time = 500, timeUnit = TimeUnit.MILLISECONDS)
     public void callerThread(CallerThread s) throws IOException {
         s.roundTrip.callerThread();
     }
