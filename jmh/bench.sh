@@ -88,6 +88,9 @@ fi
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
+# Before machine.txt is rewritten: when the output directory is tracked (perf-results/), the
+# redirect below would otherwise make every run look like one of uncommitted changes.
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
 {
   echo "date:       $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "cpu:        $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
@@ -96,7 +99,7 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
   echo "kernel:     $(uname -srmo)"
   echo "os:         $( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || echo unknown)"
   echo "jdk:        $("$JAVA" -version 2>&1 | tr '\n' ' ' | sed 's/ *$//') ($(command -v "$JAVA" || echo "$JAVA"))"
-  echo "commit:     $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
+  echo "commit:     $COMMIT"
   echo "load avg:   $(cut -d' ' -f1-3 /proc/loadavg) at start"
   echo "mode:       $MODE"
 } > "$OUT/machine.txt"
