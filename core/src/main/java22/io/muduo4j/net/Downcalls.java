@@ -27,6 +27,20 @@ import java.util.Optional;
  * JVM does between the call and our read can overwrite it. {@link #result} turns a failed call's
  * return into {@code -errno}.
  *
+ * <p><b>Why the handles are not {@code final}.</b> With {@code captureCallState}, every call
+ * slices the capture segment ({@code SharedUtils.checkCaptureSegment}), a new
+ * {@code MemorySegment} that only C2's escape analysis removes, and only when the whole chain
+ * from the handle to the slice's constructor (about ten frames of JDK code) is inlined into one
+ * compilation. Through a {@code static final} handle, the call is inlined into whatever calls
+ * {@link Syscalls}: from the loop down to a user callback that sends, that is past C2's depth
+ * limit ({@code MaxInlineLevel}, 15), so in most JMH forks {@code asSlice} was left a real call
+ * and every {@code epoll_wait}, {@code read} and {@code send} allocated its 40-byte slice (81 B
+ * per round trip in JMH's {@code RoundTrip.onLoop}; {@code SyscallsTest} calls them twelve
+ * frames deep to prove it gone). A handle C2 cannot constant-fold is a compilation
+ * boundary instead: the caller makes one indirect call, and the handle's own (customised) lambda
+ * form is compiled as a root of its own, shallow enough for the slice to be scalar-replaced
+ * every time. The fields are written once, in the class initialiser, and never again.
+ *
  * <p><b>Addresses.</b> Every {@code void*} is declared {@code JAVA_LONG}, which is the same
  * register and width on the LP64 ABIs supported here (x86_64, aarch64), so a call with an address
  * wraps nothing.
@@ -57,36 +71,38 @@ final class Downcalls {
     private static final String PRECONDITION = precondition();
     private static final Binder BINDER = new Binder(PRECONDITION);
 
-    static final MethodHandle SOCKET = BINDER.fast("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    static final MethodHandle BIND = BINDER.fast("bind", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT);
-    static final MethodHandle CONNECT = BINDER.fast("connect", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT);
-    static final MethodHandle LISTEN = BINDER.fast("listen", JAVA_INT, JAVA_INT, JAVA_INT);
-    static final MethodHandle ACCEPT4 =
+    // Not final on purpose (see the class comment): written here, once.
+
+    static MethodHandle SOCKET = BINDER.fast("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    static MethodHandle BIND = BINDER.fast("bind", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT);
+    static MethodHandle CONNECT = BINDER.fast("connect", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT);
+    static MethodHandle LISTEN = BINDER.fast("listen", JAVA_INT, JAVA_INT, JAVA_INT);
+    static MethodHandle ACCEPT4 =
             BINDER.fast("accept4", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
-    static final MethodHandle SETSOCKOPT =
+    static MethodHandle SETSOCKOPT =
             BINDER.fast("setsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT);
-    static final MethodHandle GETSOCKOPT =
+    static MethodHandle GETSOCKOPT =
             BINDER.fast("getsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final MethodHandle GETSOCKNAME =
+    static MethodHandle GETSOCKNAME =
             BINDER.fast("getsockname", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final MethodHandle GETPEERNAME =
+    static MethodHandle GETPEERNAME =
             BINDER.fast("getpeername", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final MethodHandle READ = BINDER.fast("read", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final MethodHandle WRITE = BINDER.fast("write", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final MethodHandle READV = BINDER.fast("readv", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
-    static final MethodHandle SEND =
+    static MethodHandle READ = BINDER.fast("read", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
+    static MethodHandle WRITE = BINDER.fast("write", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
+    static MethodHandle READV = BINDER.fast("readv", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
+    static MethodHandle SEND =
             BINDER.fast("send", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
-    static final MethodHandle SENDMSG = BINDER.fast("sendmsg", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
-    static final MethodHandle SHUTDOWN = BINDER.fast("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
-    static final MethodHandle CLOSE = BINDER.slow("close", JAVA_INT, JAVA_INT);
-    static final MethodHandle EPOLL_CREATE1 = BINDER.fast("epoll_create1", JAVA_INT, JAVA_INT);
-    static final MethodHandle EPOLL_CTL =
+    static MethodHandle SENDMSG = BINDER.fast("sendmsg", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
+    static MethodHandle SHUTDOWN = BINDER.fast("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
+    static MethodHandle CLOSE = BINDER.slow("close", JAVA_INT, JAVA_INT);
+    static MethodHandle EPOLL_CREATE1 = BINDER.fast("epoll_create1", JAVA_INT, JAVA_INT);
+    static MethodHandle EPOLL_CTL =
             BINDER.fast("epoll_ctl", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
-    static final MethodHandle EPOLL_WAIT =
+    static MethodHandle EPOLL_WAIT =
             BINDER.slow("epoll_wait", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
-    static final MethodHandle EVENTFD = BINDER.fast("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    static MethodHandle EVENTFD = BINDER.fast("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
     /** open(2) is variadic: the mode is passed as the first variadic argument, as C would. */
-    static final MethodHandle OPEN = BINDER.variadic("open", 2, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
+    static MethodHandle OPEN = BINDER.variadic("open", 2, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
 
     /** Where errno sits in a capture segment. */
     static final long ERRNO_OFFSET = BINDER.errnoOffset();

@@ -606,6 +606,100 @@ class SyscallsTest {
     }
 
     /**
+     * The same pairs called twelve frames deep, as a send from a user callback under the loop is:
+     * with the downcall handles {@code static final}, C2 inlined the JDK's capture-segment slicing
+     * past its depth limit into this caller, and every call allocated a 40-byte segment (see
+     * {@link Downcalls}, "Why the handles are not final").
+     */
+    @Test
+    void sendAndReadCalledDeepInACallChainAllocateNothingOnAWarmThread() throws IOException {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
+        mx.setThreadAllocatedMemoryEnabled(true);
+        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
+        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
+        fill(PingPong.SIZE, 6);
+
+        long[] warmup = new long[40];
+        int w = 0;
+        do {
+            warmup[w] = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+            assertTrue(warmup[w] >= 0, "a send or read failed during the warm-up");
+            w++;
+        } while (w < 3 || warmup[w - 1] != 0 && w < warmup.length);
+        long first = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        long second = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        String windows = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
+                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " deep send+read pairs";
+        System.out.println("[SyscallsTest] " + windows);
+        assertTrue(first >= 0 && second >= 0, "a send or read failed: " + windows);
+        assertEquals(0, first, windows);
+        assertEquals(0, second, windows);
+        assertReceived(0, PingPong.SIZE, 6);
+    }
+
+    /** {@link PingPong}'s pairs under twelve frames of this class's own (each inlined by C2). */
+    static final class Deep {
+        private Deep() {
+        }
+
+        static long window(com.sun.management.ThreadMXBean mx, int client, int server, long out, long in, int ep,
+                long events) {
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < PingPong.PAIRS; i++) {
+                if (!d1(client, server, out, in, ep, events)) {
+                    return -1;
+                }
+            }
+            return mx.getCurrentThreadAllocatedBytes() - before;
+        }
+
+        private static boolean d1(int c, int s, long o, long i, int ep, long ev) {
+            return d2(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d2(int c, int s, long o, long i, int ep, long ev) {
+            return d3(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d3(int c, int s, long o, long i, int ep, long ev) {
+            return d4(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d4(int c, int s, long o, long i, int ep, long ev) {
+            return d5(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d5(int c, int s, long o, long i, int ep, long ev) {
+            return d6(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d6(int c, int s, long o, long i, int ep, long ev) {
+            return d7(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d7(int c, int s, long o, long i, int ep, long ev) {
+            return d8(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d8(int c, int s, long o, long i, int ep, long ev) {
+            return d9(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d9(int c, int s, long o, long i, int ep, long ev) {
+            return d10(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d10(int c, int s, long o, long i, int ep, long ev) {
+            return d11(c, s, o, i, ep, ev);
+        }
+
+        private static boolean d11(int c, int s, long o, long i, int ep, long ev) {
+            return PingPong.pair(c, s, o, i, ep, ev);
+        }
+    }
+
+    /**
      * The measured loop. No string literals here: a late JIT compile of this class would resolve
      * them on the measured thread (see {@code AllocationWindows}).
      */
@@ -628,7 +722,7 @@ class SyscallsTest {
             return mx.getCurrentThreadAllocatedBytes() - before;
         }
 
-        private static boolean pair(int client, int server, long out, long in, int ep, long events) {
+        static boolean pair(int client, int server, long out, long in, int ep, long events) {
             if (Syscalls.send(client, out, SIZE) != SIZE) {
                 return false;
             }
