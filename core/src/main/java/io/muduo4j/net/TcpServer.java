@@ -113,7 +113,7 @@ public final class TcpServer implements AutoCloseable {
      *
      * @param o the I/O loops' options
      */
-    public void setLoopOptions(EventLoop.Options o) {
+    public void setLoopOptions(EventLoopOptions o) {
         checkNotStarted();
         pool.setLoopOptions(o);
     }
