@@ -3,7 +3,6 @@ package io.muduo4j.net;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -392,12 +391,7 @@ public final class TcpServer implements AutoCloseable {
     private void newConnection(TcpConnection conn) {
         Poller p = loop.poller();
         try {
-            if (options.tcpNoDelay) {
-                p.setOption(conn, StandardSocketOptions.TCP_NODELAY, true);
-            }
-            if (options.keepAlive) {
-                p.setOption(conn, StandardSocketOptions.SO_KEEPALIVE, true);
-            }
+            options.applySocketOptions(p, conn);
         } catch (IOException e) {
             p.close(conn); // reset before we got to it
             return;
