@@ -51,10 +51,6 @@ public final class Buffer {
 
     private static final int MAX_CAPACITY = Integer.MAX_VALUE;
     private static final ByteOrder NETWORK_ORDER = ByteOrder.BIG_ENDIAN;
-    private static final byte CR = '\r';
-    private static final byte LF = '\n';
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
     private static final int HEX_DUMP_LIMIT = 64;
 
     static {
@@ -68,7 +64,7 @@ public final class Buffer {
     private int capacity;
     private int readerIndex;
     private int writerIndex;
-    // Held so a scattering read does not allocate its argument array on every call.
+    // Held so a scattering read (BufferIo) does not allocate its argument array on every call.
     private final ByteBuffer[] scatter = new ByteBuffer[2];
 
     /** A buffer with {@link #INITIAL_SIZE} writable bytes. */
@@ -536,20 +532,8 @@ public final class Buffer {
      */
     public int findCRLF(final int start) {
         checkStart(start);
-        // A CR in the last readable byte cannot start a CRLF, so the search stops one short.
-        final int end = writerIndex - 1;
-        int from = readerIndex + start;
-        while (from < end) {
-            final int cr = indexOf(CR, from, end);
-            if (cr < 0) {
-                return -1;
-            }
-            if (bytes.getByte(cr + 1) == LF) {
-                return cr - readerIndex;
-            }
-            from = cr + 1;
-        }
-        return -1;
+        final int cr = ByteSearch.indexOfCrlf(bytes, readerIndex + start, writerIndex);
+        return cr < 0 ? -1 : cr - readerIndex;
     }
 
     /**
@@ -569,7 +553,7 @@ public final class Buffer {
      */
     public int findEOL(final int start) {
         checkStart(start);
-        final int index = indexOf(LF, readerIndex + start, writerIndex);
+        final int index = ByteSearch.indexOf(bytes, ByteSearch.LF, readerIndex + start, writerIndex);
         return index < 0 ? -1 : index - readerIndex;
     }
 
@@ -635,34 +619,7 @@ public final class Buffer {
      * @throws IOException from the channel.
      */
     public int readFrom(final ScatteringByteChannel channel, final ByteBuffer scratch) throws IOException {
-        final int writable = capacity - writerIndex;
-        final ByteBuffer tail = writableView();
-        scratch.clear();
-        final long read;
-        if (writable >= scratch.capacity()) {
-            read = channel.read(tail);
-        } else {
-            final ByteBuffer[] dsts = scatter;
-            dsts[0] = tail;
-            dsts[1] = scratch;
-            try {
-                read = channel.read(dsts, 0, 2);
-            } finally {
-                // Do not pin the caller's scratch buffer from this object.
-                dsts[1] = null;
-            }
-        }
-        if (read < 0) {
-            return -1;
-        }
-        if (read <= writable) {
-            writerIndex += (int)read;
-        } else {
-            writerIndex = capacity;
-            scratch.flip();
-            append(scratch);
-        }
-        return Math.toIntExact(read);
+        return BufferIo.read(this, channel, scratch, scatter);
     }
 
     /**
@@ -675,9 +632,7 @@ public final class Buffer {
      * @throws IOException from the channel.
      */
     public int writeTo(final WritableByteChannel channel) throws IOException {
-        final int written = channel.write(readableView());
-        retrieve(written);
-        return written;
+        return BufferIo.write(this, channel);
     }
 
     /** The native address of the first readable byte (a transport's write); valid until the next mutation. */
@@ -755,31 +710,6 @@ public final class Buffer {
         readView = newStorage.duplicate();
         writeView = newStorage.duplicate();
         capacity = newStorage.capacity();
-    }
-
-    /**
-     * First index in [from, to) holding {@code value}, or -1. Eight bytes per step: XOR turns
-     * matching bytes into zero bytes, and the classic "has a zero byte" test flags them. Words are
-     * read little-endian so the lowest flagged bit is the first match in memory (borrows can only
-     * produce false flags above a true one).
-     */
-    private int indexOf(final byte value, final int from, final int to) {
-        final UnsafeBuffer b = bytes;
-        final long pattern = (value & 0xFFL) * ONES;
-        int i = from;
-        for (final int last = to - Long.BYTES; i <= last; i += Long.BYTES) {
-            final long word = b.getLong(i, ByteOrder.LITTLE_ENDIAN) ^ pattern;
-            final long found = (word - ONES) & ~word & HIGHS;
-            if (found != 0) {
-                return i + (Long.numberOfTrailingZeros(found) >>> 3);
-            }
-        }
-        for (; i < to; i++) {
-            if (b.getByte(i) == value) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private void checkReadable(final int length) {

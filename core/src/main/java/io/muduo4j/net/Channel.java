@@ -46,7 +46,7 @@ public final class Channel extends Pollable {
         Objects.requireNonNull(selectable, "selectable");
         if (loop.transport() != Transport.NIO) {
             throw new UnsupportedOperationException("event loop " + loop.name() + " runs the " + loop.transport()
-                    + " transport; a NIO channel needs a loop made with EventLoop.Options.transport(Transport.NIO)");
+                    + " transport; a NIO channel needs a loop made with EventLoopOptions.transport(Transport.NIO)");
         }
         this.selectable = selectable;
         if (selectable instanceof ServerSocketChannel) {

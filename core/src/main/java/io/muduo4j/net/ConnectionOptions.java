@@ -1,5 +1,8 @@
 package io.muduo4j.net;
 
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+
 /**
  * The per-connection settings a {@link TcpServer} or {@link TcpClient} hands each new connection:
  * one shared holder instead of a copy per connection. Setup only; read on the loop threads.
@@ -40,6 +43,16 @@ final class ConnectionOptions {
         }
         outputLimit = bytes;
         outputLimitCallback = onLimit;
+    }
+
+    /** Sets TCP_NODELAY and SO_KEEPALIVE on a new connection's socket, as configured. Its loop's thread, or the connecting thread. */
+    void applySocketOptions(Poller p, Pollable ch) throws IOException {
+        if (tcpNoDelay) {
+            p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
+        }
+        if (keepAlive) {
+            p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
+        }
     }
 
     void setCloseFlushTimeoutMs(long ms) {

@@ -21,7 +21,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * <ul>
  *   <li>A loop is bound to the thread that creates it, and a thread owns at most one loop (a
  *       second {@code new EventLoop()} in the same thread throws). A loop made with
- *       {@link Options#bindOnStart()} is bound instead to the first thread that runs it
+ *       {@link EventLoopOptions#bindOnStart()} is bound instead to the first thread that runs it
  *       ({@link #loop()}, {@link #onStart()} or {@link #doWork()}): that is how an Agrona
  *       {@code AgentRunner} drives it.</li>
  *   <li>Any thread: {@link #runInLoop}, {@link #queueInLoop}, {@link #execute}, {@link #quit()},
@@ -77,156 +77,6 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         void onError(EventLoop loop, Throwable error);
     }
 
-    /** Construction options; a plain mutable holder, read once by the constructor. */
-    public static final class Options {
-        private WaitMode waitMode = WaitMode.BLOCKING;
-        private Supplier<? extends IdleStrategy> idleStrategy;
-        private int taskQueueCapacity = 8192;
-        private ErrorHandler errorHandler;
-        private String name;
-        private boolean bindOnStart;
-        private Transport transport = Transport.AUTO;
-
-        /** Blocking mode, the defaults; the same as {@link #blocking()}. */
-        public Options() {
-        }
-
-        /**
-         * Blocking mode (the default): select until I/O, the next timer or a wake-up.
-         *
-         * @return new options
-         */
-        public static Options blocking() {
-            return new Options();
-        }
-
-        /**
-         * Spinning mode idling with {@code idle}. Strategies such as Agrona's
-         * {@code BackoffIdleStrategy} keep state, so an instance must serve one loop only: to
-         * configure several loops (a pool, a server's I/O threads) pass a factory to
-         * {@link #spinning(Supplier)} instead.
-         *
-         * @param idle the idle strategy of the one loop these options configure
-         * @return new options
-         */
-        public static Options spinning(IdleStrategy idle) {
-            Objects.requireNonNull(idle, "idle");
-            return spinning(() -> idle);
-        }
-
-        /**
-         * Spinning mode; each loop made from these options gets its own strategy from {@code factory}.
-         *
-         * @param factory makes one idle strategy per loop
-         * @return new options
-         */
-        public static Options spinning(Supplier<? extends IdleStrategy> factory) {
-            Options o = new Options();
-            o.waitMode = WaitMode.SPINNING;
-            o.idleStrategy = Objects.requireNonNull(factory, "factory");
-            return o;
-        }
-
-        /**
-         * The wait mode.
-         *
-         * @param mode blocking or spinning
-         * @return these options
-         */
-        public Options waitMode(WaitMode mode) {
-            this.waitMode = Objects.requireNonNull(mode, "mode");
-            return this;
-        }
-
-        /**
-         * The idle strategy of the spinning mode (see {@link #spinning(IdleStrategy)} on sharing).
-         *
-         * @param idle the idle strategy
-         * @return these options
-         */
-        public Options idleStrategy(IdleStrategy idle) {
-            Objects.requireNonNull(idle, "idle");
-            this.idleStrategy = () -> idle;
-            return this;
-        }
-
-        /**
-         * Capacity of the cross-thread task queue; rounded up to a power of two by Agrona.
-         *
-         * @param capacity the capacity, {@code >= 2} (default 8192)
-         * @return these options
-         */
-        public Options taskQueueCapacity(int capacity) {
-            if (capacity < 2) {
-                throw new IllegalArgumentException("taskQueueCapacity must be >= 2: " + capacity);
-            }
-            this.taskQueueCapacity = capacity;
-            return this;
-        }
-
-        /**
-         * Also receives what tasks, timers and callbacks throw (every error is logged either way).
-         *
-         * @param handler the error handler, or null for the default
-         * @return these options
-         */
-        public Options errorHandler(ErrorHandler handler) {
-            this.errorHandler = handler;
-            return this;
-        }
-
-        /**
-         * The loop's name, used in logs and errors.
-         *
-         * @param name the name, or null for a generated one
-         * @return these options
-         */
-        public Options name(String name) {
-            this.name = name;
-            return this;
-        }
-
-        /**
-         * Bind the loop to the first thread that runs it instead of the creating thread.
-         *
-         * @return these options
-         */
-        public Options bindOnStart() {
-            this.bindOnStart = true;
-            return this;
-        }
-
-        /**
-         * The transport (default {@link Transport#AUTO}: epoll where available, else NIO). A loop
-         * made with {@link Transport#EPOLL} where it is not available fails with
-         * {@link UnsupportedOperationException} saying why.
-         *
-         * @param transport the transport
-         * @return these options
-         */
-        public Options transport(Transport transport) {
-            this.transport = Objects.requireNonNull(transport, "transport");
-            return this;
-        }
-
-        Transport transport() {
-            return transport;
-        }
-
-        /** A copy, so one Options can configure many loops (each gets its own idle strategy state). */
-        Options copy() {
-            Options o = new Options();
-            o.waitMode = waitMode;
-            o.idleStrategy = idleStrategy;
-            o.taskQueueCapacity = taskQueueCapacity;
-            o.errorHandler = errorHandler;
-            o.name = name;
-            o.bindOnStart = bindOnStart;
-            o.transport = transport;
-            return o;
-        }
-    }
-
     private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
     static final long MAX_POLL_MS = 10_000;
 
@@ -256,24 +106,26 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     /** A blocking-mode loop bound to the calling thread. */
     public EventLoop() {
-        this(Options.blocking());
+        this(EventLoopOptions.blocking());
     }
 
     /**
-     * A loop made from {@code options}, bound to the calling thread unless {@link Options#bindOnStart()}.
+     * A loop made from {@code options}, bound to the calling thread unless {@link EventLoopOptions#bindOnStart()}.
      *
      * @param options the construction options
      */
-    public EventLoop(Options options) {
+    public EventLoop(EventLoopOptions options) {
         Objects.requireNonNull(options, "options");
-        this.waitMode = options.waitMode;
+        this.waitMode = options.waitMode();
         // The factory is asked once: a strategy per loop, and a factory may count or hand out its own.
-        IdleStrategy idle = options.idleStrategy == null ? null : options.idleStrategy.get();
+        Supplier<? extends IdleStrategy> factory = options.idleStrategyFactory();
+        IdleStrategy idle = factory == null ? null : factory.get();
         this.idleStrategy = idle != null ? idle : new BusySpinIdleStrategy();
-        this.errors = new LoopErrors(this, options.errorHandler);
-        this.tasks = new TaskQueue(this, options.taskQueueCapacity);
-        this.name = options.name != null ? options.name : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
-        if (!options.bindOnStart) {
+        this.errors = new LoopErrors(this, options.errorHandler());
+        this.tasks = new TaskQueue(this, options.taskQueueCapacity());
+        String n = options.name();
+        this.name = n != null ? n : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
+        if (!options.bindsOnStart()) {
             bindToCurrentThread();
         }
         try {

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  */
 public final class EventLoopThread implements AutoCloseable {
     private final String name;
-    private final EventLoop.Options options;
+    private final EventLoopOptions options;
     private final Consumer<EventLoop> init;
     private final CountDownLatch started = new CountDownLatch(1);
     private Thread thread;
@@ -25,7 +25,7 @@ public final class EventLoopThread implements AutoCloseable {
      * @param name the thread's and the loop's name
      */
     public EventLoopThread(String name) {
-        this(name, EventLoop.Options.blocking(), null);
+        this(name, EventLoopOptions.blocking(), null);
     }
 
     /**
@@ -35,7 +35,7 @@ public final class EventLoopThread implements AutoCloseable {
      * @param options the loop's options
      * @param init runs on the new thread with its loop before the loop starts, or null
      */
-    public EventLoopThread(String name, EventLoop.Options options, Consumer<EventLoop> init) {
+    public EventLoopThread(String name, EventLoopOptions options, Consumer<EventLoop> init) {
         this.name = Objects.requireNonNull(name, "name");
         this.options = Objects.requireNonNull(options, "options").copy().name(name);
         this.init = init;

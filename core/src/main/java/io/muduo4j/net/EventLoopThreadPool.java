@@ -20,7 +20,7 @@ public final class EventLoopThreadPool implements AutoCloseable {
     private final EventLoop baseLoop;
     private final String name;
     private int numThreads;
-    private EventLoop.Options options = EventLoop.Options.blocking();
+    private EventLoopOptions options = EventLoopOptions.blocking();
     private final List<EventLoopThread> threads = new ArrayList<>();
     private volatile List<EventLoop> loops = List.of(); // published once start() has them all
     private volatile boolean started;
@@ -56,7 +56,7 @@ public final class EventLoopThreadPool implements AutoCloseable {
      *
      * @param options the loops' options
      */
-    public void setLoopOptions(EventLoop.Options options) {
+    public void setLoopOptions(EventLoopOptions options) {
         checkNotStarted();
         this.options = Objects.requireNonNull(options, "options");
     }
@@ -86,7 +86,7 @@ public final class EventLoopThreadPool implements AutoCloseable {
         List<EventLoop> running = new ArrayList<>(numThreads);
         // A socket belongs to the transport that opened it: the I/O loops run the base loop's,
         // unless the options name one.
-        EventLoop.Options o = options.transport() == Transport.AUTO
+        EventLoopOptions o = options.transport() == Transport.AUTO
                 ? options.copy().transport(baseLoop.transport()) : options;
         try {
             for (int i = 0; i < numThreads; i++) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -327,7 +326,7 @@ public final class TcpClient {
         TcpConnection conn = new TcpConnection(loop, NEXT_ID.getAndIncrement(), name);
         Connector.connectOnCaller(p, conn, server, connector.connectTimeoutMs());
         try {
-            setSocketOptions(conn);
+            options.applySocketOptions(p, conn);
             conn.configure(options);
             conn.setCloseCallback(removeConnection);
             checkCanConnectNow();
@@ -467,20 +466,10 @@ public final class TcpClient {
         closed.complete(null);
     }
 
-    private void setSocketOptions(Pollable ch) throws IOException {
-        Poller p = loop.poller();
-        if (options.tcpNoDelay) {
-            p.setOption(ch, StandardSocketOptions.TCP_NODELAY, true);
-        }
-        if (options.keepAlive) {
-            p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
-        }
-    }
-
     private void newConnection(Channel connectorChannel) {
         Poller p = loop.poller();
         try {
-            setSocketOptions(connectorChannel);
+            options.applySocketOptions(p, connectorChannel);
         } catch (IOException e) {
             connectorChannel.detach();
             p.close(connectorChannel);

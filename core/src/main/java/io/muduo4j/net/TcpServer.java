@@ -3,7 +3,6 @@ package io.muduo4j.net;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -13,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.agrona.collections.Long2ObjectHashMap;
 
 /**
  * A TCP server: an acceptor in the base loop, connections spread round-robin over an
@@ -57,7 +55,7 @@ public final class TcpServer implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean stopping;
     private Acceptor acceptor;
-    private volatile IoSlot[] slots; // one per I/O loop (the base loop alone with 0 threads); set by start()
+    private volatile ServerIoSlot[] slots; // one per I/O loop (the base loop alone with 0 threads); set by start()
     private int nextLoop;
     private final ConnectionCallback removeConnection = this::removeConnection;
     private final ConnectionCallback establishInIoLoop = this::establishInIoLoop;
@@ -113,7 +111,7 @@ public final class TcpServer implements AutoCloseable {
      *
      * @param o the I/O loops' options
      */
-    public void setLoopOptions(EventLoop.Options o) {
+    public void setLoopOptions(EventLoopOptions o) {
         checkNotStarted();
         pool.setLoopOptions(o);
     }
@@ -299,9 +297,9 @@ public final class TcpServer implements AutoCloseable {
                             + "; a socket belongs to one transport (set the same one in both loops' options)");
                 }
             }
-            IoSlot[] ss = new IoSlot[loops.size()];
+            ServerIoSlot[] ss = new ServerIoSlot[loops.size()];
             for (int i = 0; i < ss.length; i++) {
-                ss[i] = new IoSlot(loops.get(i));
+                ss[i] = new ServerIoSlot(loops.get(i), connectionCount);
             }
             slots = ss;
             acceptor = a;
@@ -374,7 +372,7 @@ public final class TcpServer implements AutoCloseable {
     private final class Accepted implements Acceptor.NewConnectionHandler {
         @Override
         public Pollable newHandle() {
-            IoSlot[] ss = slots;
+            ServerIoSlot[] ss = slots;
             int index = nextLoop;
             if (++nextLoop == ss.length) {
                 nextLoop = 0;
@@ -393,12 +391,7 @@ public final class TcpServer implements AutoCloseable {
     private void newConnection(TcpConnection conn) {
         Poller p = loop.poller();
         try {
-            if (options.tcpNoDelay) {
-                p.setOption(conn, StandardSocketOptions.TCP_NODELAY, true);
-            }
-            if (options.keepAlive) {
-                p.setOption(conn, StandardSocketOptions.SO_KEEPALIVE, true);
-            }
+            options.applySocketOptions(p, conn);
         } catch (IOException e) {
             p.close(conn); // reset before we got to it
             return;
@@ -432,16 +425,13 @@ public final class TcpServer implements AutoCloseable {
             conn.connectDestroyed();
             return;
         }
-        slots[conn.ownerSlot].registry.put(conn.id(), conn);
+        slots[conn.ownerSlot].add(conn);
         conn.connectEstablished();
     }
 
     /** The close hook of every connection: runs on its I/O loop, inside the connection's close. */
     private void removeConnection(TcpConnection conn) {
-        IoSlot s = slots[conn.ownerSlot];
-        s.registry.remove(conn.id());
-        connectionCount.decrementAndGet();
-        s.closed.add(conn);
+        slots[conn.ownerSlot].remove(conn);
     }
 
     /**
@@ -490,32 +480,15 @@ public final class TcpServer implements AutoCloseable {
 
     /** Closes every connection on its I/O loop, then stops the pool. Base loop, or any thread once it ended. */
     private void stopIoLoops() {
-        IoSlot[] ss = slots;
+        ServerIoSlot[] ss = slots;
         AtomicInteger remaining = new AtomicInteger(ss.length);
-        for (IoSlot s : ss) {
-            EventLoop io = s.loop;
-            Runnable closeAll = () -> {
-                s.closeAllInLoop();
-                if (remaining.decrementAndGet() == 0) {
-                    finishStop();
-                }
-            };
-            boolean queued = false;
-            if (!(io.isInLoopThread() && io.isTerminated())) {
-                try {
-                    io.queueInLoop(closeAll); // never in-line: not inside a callback of a connection it closes
-                    queued = true;
-                } catch (RejectedExecutionException e) {
-                    // ended: below
-                }
+        Runnable slotDone = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                finishStop();
             }
-            if (!queued) {
-                // That loop has ended (the base loop, with no I/O threads): close its sockets from here.
-                s.closeOffLoop();
-                if (remaining.decrementAndGet() == 0) {
-                    finishStop();
-                }
-            }
+        };
+        for (ServerIoSlot s : ss) {
+            s.closeAll(slotDone);
         }
     }
 
@@ -561,9 +534,9 @@ public final class TcpServer implements AutoCloseable {
         if (cur == loop) {
             return !loop.isTerminated();
         }
-        IoSlot[] ss = slots;
+        ServerIoSlot[] ss = slots;
         if (ss != null) {
-            for (IoSlot s : ss) {
+            for (ServerIoSlot s : ss) {
                 if (s.loop == cur) {
                     return true;
                 }
@@ -585,51 +558,5 @@ public final class TcpServer implements AutoCloseable {
     @Override
     public String toString() {
         return "TcpServer[" + name + "]";
-    }
-
-    /**
-     * One I/O loop's share of the server: its registry of open connections and the connections
-     * closed but not destroyed yet. Its loop's thread only, except {@link #closeOffLoop()} once
-     * that loop has ended.
-     */
-    private final class IoSlot {
-        final EventLoop loop;
-        final Long2ObjectHashMap<TcpConnection> registry = new Long2ObjectHashMap<>();
-        final DestroyQueue closed;
-
-        IoSlot(EventLoop loop) {
-            this.loop = loop;
-            this.closed = new DestroyQueue(loop);
-        }
-
-        /** The stop's close-all: closes and destroys every connection now, in this task. Loop thread. */
-        void closeAllInLoop() {
-            if (!registry.isEmpty()) {
-                TcpConnection[] open = registry.values().toArray(new TcpConnection[0]);
-                for (TcpConnection c : open) {
-                    try {
-                        c.closeAndDestroyInLoop(); // down callback, removeConnection, destroy
-                    } catch (Throwable t) {
-                        EventLoop.rethrowIfFatal(t);
-                        loop.reportError(t);
-                        c.closeSocketForOwner();
-                        if (registry.remove(c.id()) != null) {
-                            connectionCount.decrementAndGet();
-                        }
-                    }
-                }
-            }
-            closed.run();
-        }
-
-        /** The loop has ended: closes the sockets from the calling thread, without callbacks. */
-        void closeOffLoop() {
-            for (TcpConnection c : registry.values()) {
-                c.closeSocketForOwner();
-                connectionCount.decrementAndGet();
-            }
-            registry.clear();
-            closed.closeSocketsOffLoop();
-        }
     }
 }

@@ -2,7 +2,7 @@ package io.muduo4j.net;
 
 /**
  * Which system-call layer a loop runs on: its multiplexer and the socket calls of every connection
- * on it. Chosen per loop ({@link EventLoop.Options#transport(Transport)}); every loop of one server
+ * on it. Chosen per loop ({@link EventLoopOptions#transport(Transport)}); every loop of one server
  * or client must run the same one, since a socket belongs to the layer that opened it.
  *
  * <ul>

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(30)
 class AgentModeTest {
 
-    private static EventLoop.Options agentOptions(EventLoop.WaitMode mode) {
+    private static EventLoopOptions agentOptions(EventLoop.WaitMode mode) {
         return LoopTestSupport.nioOptions(mode).bindOnStart().name("agent-" + mode);
     }
 

@@ -23,7 +23,7 @@ class ChannelCallbackErrorTest {
     @EnumSource(EventLoop.WaitMode.class)
     void throwingCallbacksGoToTheErrorCallback(EventLoop.WaitMode mode) throws Exception {
         BlockingQueue<Throwable> loopErrors = new LinkedBlockingQueue<>();
-        EventLoop.Options options = LoopTestSupport.nioOptions(mode).errorHandler((l, e) -> loopErrors.add(e));
+        EventLoopOptions options = LoopTestSupport.nioOptions(mode).errorHandler((l, e) -> loopErrors.add(e));
         try (EventLoopThread t = new EventLoopThread("channel-error", options, null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();
@@ -73,7 +73,7 @@ class ChannelCallbackErrorTest {
     @EnumSource(EventLoop.WaitMode.class)
     void throwingErrorCallbackFallsBackToTheLoopHandler(EventLoop.WaitMode mode) throws Exception {
         BlockingQueue<Throwable> loopErrors = new LinkedBlockingQueue<>();
-        EventLoop.Options options = LoopTestSupport.nioOptions(mode).errorHandler((l, e) -> loopErrors.add(e));
+        EventLoopOptions options = LoopTestSupport.nioOptions(mode).errorHandler((l, e) -> loopErrors.add(e));
         try (EventLoopThread t = new EventLoopThread("channel-error-2", options, null);
                 ChannelTestSupport pipe = new ChannelTestSupport()) {
             EventLoop loop = t.startLoop();

@@ -18,7 +18,7 @@ final class DaemonLoop implements AutoCloseable {
     }
 
     /** Starts a loop made from {@code options} (named {@code name}) on a new daemon thread. */
-    static DaemonLoop start(String name, EventLoop.Options options) throws Exception {
+    static DaemonLoop start(String name, EventLoopOptions options) throws Exception {
         CompletableFuture<EventLoop> started = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             EventLoop l;

@@ -21,7 +21,7 @@ public final class DirectMemoryEchoServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        EventLoopThread base = new EventLoopThread("oom-base", EventLoop.Options.blocking(), null);
+        EventLoopThread base = new EventLoopThread("oom-base", EventLoopOptions.blocking(), null);
         TcpServer server = new TcpServer(base.startLoop(), new InetSocketAddress("127.0.0.1", 0), "oom");
         server.setThreadNum(1);
         server.setInputLimit(Integer.MAX_VALUE);

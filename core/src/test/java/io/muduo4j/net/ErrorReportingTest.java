@@ -115,7 +115,7 @@ class ErrorReportingTest {
     @ParameterizedTest
     @EnumSource(EventLoop.WaitMode.class)
     void throwingErrorHandlerDoesNotStopTheLoop(EventLoop.WaitMode mode) throws Exception {
-        EventLoop.Options options = LoopTestSupport.nioOptions(mode).errorHandler((loop, error) -> {
+        EventLoopOptions options = LoopTestSupport.nioOptions(mode).errorHandler((loop, error) -> {
             reports.add(new Report(error, Thread.currentThread()));
             throw new Boom("handler");
         });

@@ -57,7 +57,7 @@ class EventLoopThreadTest {
 
     @Test
     void failingInitMakesStartLoopThrowAndLeavesNothingRunning() throws Exception {
-        EventLoopThread t = new EventLoopThread("elt-init-fails", EventLoop.Options.blocking(), loop -> {
+        EventLoopThread t = new EventLoopThread("elt-init-fails", EventLoopOptions.blocking(), loop -> {
             throw new IllegalArgumentException("init failed");
         });
         IllegalStateException e = assertThrows(IllegalStateException.class, t::startLoop);

@@ -24,7 +24,7 @@ class FullTaskQueueTest {
     private static final int PRODUCERS = 4;
     private static final int PER_PRODUCER = 5_000;
 
-    private static EventLoop.Options tiny(EventLoop.WaitMode mode) {
+    private static EventLoopOptions tiny(EventLoop.WaitMode mode) {
         return LoopTestSupport.options(mode).taskQueueCapacity(2);
     }
 

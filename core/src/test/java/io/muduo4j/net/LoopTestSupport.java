@@ -43,14 +43,14 @@ final class LoopTestSupport {
     }
 
     /** Blocking mode, or spinning with a yielding idle strategy (the test machine has few cores). */
-    static EventLoop.Options options(EventLoop.WaitMode mode) {
+    static EventLoopOptions options(EventLoop.WaitMode mode) {
         return mode == EventLoop.WaitMode.BLOCKING
-                ? EventLoop.Options.blocking()
-                : EventLoop.Options.spinning(new YieldingIdleStrategy());
+                ? EventLoopOptions.blocking()
+                : EventLoopOptions.spinning(new YieldingIdleStrategy());
     }
 
     /** {@link #options} on the NIO transport: for tests that register NIO channels (pipes) themselves. */
-    static EventLoop.Options nioOptions(EventLoop.WaitMode mode) {
+    static EventLoopOptions nioOptions(EventLoop.WaitMode mode) {
         return options(mode).transport(Transport.NIO);
     }
 

@@ -39,7 +39,7 @@ class LoopThreadAffinityTest {
 
     @Test
     void loopOnlyMethodsThrowNamingBothThreads() throws Exception {
-        try (EventLoopThread t = new EventLoopThread(OWNER, EventLoop.Options.blocking().transport(Transport.NIO), null); Pipe.SourceChannel source = Pipe.open().source()) {
+        try (EventLoopThread t = new EventLoopThread(OWNER, EventLoopOptions.blocking().transport(Transport.NIO), null); Pipe.SourceChannel source = Pipe.open().source()) {
             EventLoop loop = t.startLoop();
             source.configureBlocking(false);
             Channel channel = new Channel(loop, source);

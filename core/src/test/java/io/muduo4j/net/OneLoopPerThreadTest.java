@@ -35,7 +35,7 @@ class OneLoopPerThreadTest {
     @Test
     void agentLoopRefusesToBindToAThreadThatOwnsALoop() {
         EventLoop owned = new EventLoop();
-        EventLoop agent = new EventLoop(EventLoop.Options.blocking().bindOnStart());
+        EventLoop agent = new EventLoop(EventLoopOptions.blocking().bindOnStart());
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class, agent::onStart);
             assertTrue(e.getMessage().contains("one loop per thread"), e.getMessage());

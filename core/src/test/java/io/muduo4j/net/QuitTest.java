@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class QuitTest {
 
     /** Runs a loop on a plain thread: create, hand the loop out, wait for {@code go}, then loop(). */
-    private static Thread ownerThread(EventLoop.Options options, CompletableFuture<EventLoop> created,
+    private static Thread ownerThread(EventLoopOptions options, CompletableFuture<EventLoop> created,
             CountDownLatch go, String name) {
         Thread t = new Thread(() -> {
             EventLoop loop = new EventLoop(options);

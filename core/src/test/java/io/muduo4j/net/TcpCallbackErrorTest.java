@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Application callbacks that throw: each throw is reported to the loop's
- * {@link EventLoop.Options#errorHandler}, the loop keeps serving, the connection goes on working
+ * {@link EventLoopOptions#errorHandler}, the loop keeps serving, the connection goes on working
  * and still closes cleanly, and a throwing callback does not swallow the callbacks queued with it.
  */
 @Timeout(30)

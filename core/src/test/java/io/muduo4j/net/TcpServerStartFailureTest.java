@@ -71,7 +71,7 @@ class TcpServerStartFailureTest {
                 }
                 return new BackoffIdleStrategy();
             };
-            server.setLoopOptions(EventLoop.Options.spinning(factory).waitMode(mode));
+            server.setLoopOptions(EventLoopOptions.spinning(factory).waitMode(mode));
 
             RuntimeException e = assertThrows(RuntimeException.class, server::start, "start() with a failing pool");
             assertTrue(causedBy(e, LoopConstructionFailure.class), "the cause is not in " + e);

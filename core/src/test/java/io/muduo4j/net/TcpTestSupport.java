@@ -53,12 +53,12 @@ final class TcpTestSupport {
     /**
      * Blocking, or spinning with a backoff idle strategy (the test machine has 2 cores; a busy
      * spin would starve the other threads). A strategy per loop (strategies keep state), also
-     * for the loops of a server's pool made from one {@code Options}.
+     * for the loops of a server's pool made from one {@code EventLoopOptions}.
      */
-    static EventLoop.Options options(EventLoop.WaitMode mode) {
+    static EventLoopOptions options(EventLoop.WaitMode mode) {
         return mode == EventLoop.WaitMode.BLOCKING
-                ? EventLoop.Options.blocking()
-                : EventLoop.Options.spinning(BackoffIdleStrategy::new);
+                ? EventLoopOptions.blocking()
+                : EventLoopOptions.spinning(BackoffIdleStrategy::new);
     }
 
     /** Loop threads that are all closed (quit and joined) at the end of a try-with-resources. */
@@ -84,8 +84,8 @@ final class TcpTestSupport {
         }
 
         /** Options for further loops (a server's I/O loops), with this set's error handler. */
-        EventLoop.Options loopOptions() {
-            EventLoop.Options o = options(mode).transport(transport);
+        EventLoopOptions loopOptions() {
+            EventLoopOptions o = options(mode).transport(transport);
             if (errorHandler != null) {
                 o.errorHandler(errorHandler);
             }

@@ -39,14 +39,14 @@ class TransportSelectionTest {
         assertNotNull(why, "epoll unavailable without a reason");
         assertTrue(why.contains("JDK 22") || why.contains("--enable-native-access"), why);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> new EventLoop(EventLoop.Options.blocking().transport(Transport.EPOLL)));
+                () -> new EventLoop(EventLoopOptions.blocking().transport(Transport.EPOLL)));
         assertTrue(e.getMessage().contains(why), e.getMessage());
         assertNull(EventLoop.current(), "a failed loop left its thread bound");
     }
 
     @Test
     void nioIsAlwaysAvailableAndNioChannelsNeedANioLoop() throws Exception {
-        EventLoop loop = new EventLoop(EventLoop.Options.blocking().transport(Transport.NIO));
+        EventLoop loop = new EventLoop(EventLoopOptions.blocking().transport(Transport.NIO));
         try {
             assertEquals(Transport.NIO, loop.transport());
         } finally {
@@ -55,7 +55,7 @@ class TransportSelectionTest {
         if (!Transport.EPOLL.isAvailable()) {
             return;
         }
-        EventLoop epoll = new EventLoop(EventLoop.Options.blocking().transport(Transport.EPOLL));
+        EventLoop epoll = new EventLoop(EventLoopOptions.blocking().transport(Transport.EPOLL));
         try (java.nio.channels.Pipe.SourceChannel source = java.nio.channels.Pipe.open().source()) {
             assertEquals(Transport.EPOLL, epoll.transport());
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,

@@ -73,7 +73,7 @@ class WaitModeTest {
     @Test
     void spinningLoopPollsAndIdlesWithTheGivenStrategy() throws Exception {
         CountingIdle idle = new CountingIdle();
-        try (EventLoopThread t = new EventLoopThread("mode-spinning", EventLoop.Options.spinning(idle), null)) {
+        try (EventLoopThread t = new EventLoopThread("mode-spinning", EventLoopOptions.spinning(idle), null)) {
             EventLoop loop = t.startLoop();
             assertSame(EventLoop.WaitMode.SPINNING, loop.waitMode());
             LoopTestSupport.awaitTrue(() -> idle.resets.get() >= 1, "the strategy to be reset when the loop starts");
@@ -95,7 +95,7 @@ class WaitModeTest {
     @Test
     void eachLoopAsksTheIdleFactoryOnce() {
         AtomicLong made = new AtomicLong();
-        EventLoop.Options options = EventLoop.Options.spinning(() -> {
+        EventLoopOptions options = EventLoopOptions.spinning(() -> {
             made.incrementAndGet();
             return new CountingIdle();
         });

@@ -23,7 +23,7 @@ class WakeupSuppressionTest {
     @Test
     void burstToABusyBlockingLoopCostsAtMostAHandfulOfWakeups() throws Exception {
         // Room for the whole burst, so the producer never waits for the busy loop.
-        EventLoop.Options options = EventLoop.Options.blocking().taskQueueCapacity(2 * BURST);
+        EventLoopOptions options = EventLoopOptions.blocking().taskQueueCapacity(2 * BURST);
         try (EventLoopThread t = new EventLoopThread("wakeup-busy", options, null)) {
             EventLoop loop = t.startLoop();
             AtomicBoolean producerDone = new AtomicBoolean();
@@ -54,7 +54,7 @@ class WakeupSuppressionTest {
 
     @Test
     void burstToASpinningLoopCostsNoWakeup() throws Exception {
-        EventLoop.Options options = EventLoop.Options.spinning(new YieldingIdleStrategy());
+        EventLoopOptions options = EventLoopOptions.spinning(new YieldingIdleStrategy());
         try (EventLoopThread t = new EventLoopThread("wakeup-spin", options, null)) {
             EventLoop loop = t.startLoop();
             CountDownLatch ran = new CountDownLatch(BURST);

@@ -66,7 +66,7 @@ class ZeroGarbageTest {
     @Test
     void idleSpinningIterationsAllocateNothing() throws Exception {
         MeteringIdle idle = new MeteringIdle(meter("idle spinning iterations, loop thread"));
-        try (EventLoopThread t = new EventLoopThread("zg-idle", EventLoop.Options.spinning(idle), null)) {
+        try (EventLoopThread t = new EventLoopThread("zg-idle", EventLoopOptions.spinning(idle), null)) {
             t.startLoop();
             idle.meter.assertEveryMeasuredWindowClean(WAIT_SECONDS);
         }

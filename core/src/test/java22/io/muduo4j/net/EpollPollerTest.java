@@ -42,7 +42,7 @@ class EpollPollerTest {
 
     private void withLoop(Body body) throws Exception {
         assertTrue(Transport.EPOLL.isAvailable(), Transport::unavailableReason);
-        loop = new EventLoop(EventLoop.Options.blocking().transport(Transport.EPOLL).name("epoll-poller-test"));
+        loop = new EventLoop(EventLoopOptions.blocking().transport(Transport.EPOLL).name("epoll-poller-test"));
         try {
             poller = loop.poller();
             assertEquals(Transport.EPOLL, poller.transport());

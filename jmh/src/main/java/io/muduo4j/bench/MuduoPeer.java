@@ -2,6 +2,7 @@ package io.muduo4j.bench;
 
 import io.muduo4j.net.Buffer;
 import io.muduo4j.net.EventLoop;
+import io.muduo4j.net.EventLoopOptions;
 import io.muduo4j.net.EventLoopThread;
 import io.muduo4j.net.TcpClient;
 import io.muduo4j.net.TcpConnection;
@@ -127,8 +128,8 @@ final class MuduoPeer implements Peer {
         }
     }
 
-    static EventLoop.Options options(boolean spin, Transport transport) {
-        EventLoop.Options o = spin ? EventLoop.Options.spinning(() -> idleStrategy(IDLE)) : EventLoop.Options.blocking();
+    static EventLoopOptions options(boolean spin, Transport transport) {
+        EventLoopOptions o = spin ? EventLoopOptions.spinning(() -> idleStrategy(IDLE)) : EventLoopOptions.blocking();
         return o.transport(transport);
     }
 

@@ -45,7 +45,7 @@ public class TimerStructureBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        loop = new EventLoop(EventLoop.Options.blocking());
+        loop = new EventLoop(EventLoopOptions.blocking());
         heap = new TimerQueue(64);
         now = System.nanoTime();
         // 1 ms ticks, 1024 slots: the wheel's usual shape for network timeouts.
