@@ -581,27 +581,9 @@ class SyscallsTest {
 
     @Test
     void sendAndReadAllocateNothingOnAWarmThread() throws IOException {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
-        mx.setThreadAllocatedMemoryEnabled(true);
-        int[] p = connectedPair(AF_INET, V4_LOOPBACK);
-        assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
-        fill(PingPong.SIZE, 5);
-
-        long[] warmup = new long[40];
-        int w = 0;
-        do {
-            warmup[w] = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-            assertTrue(warmup[w] >= 0, "a send or read failed during the warm-up");
-            w++;
-        } while (w < 3 || warmup[w - 1] != 0 && w < warmup.length);
-        long first = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-        long second = PingPong.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-        String windows = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
-                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " send+read pairs";
-        System.out.println("[SyscallsTest] " + windows);
-        assertTrue(first >= 0 && second >= 0, "a send or read failed: " + windows);
-        assertEquals(0, second, windows);
+        Windows r = warmWindows(PingPong::window, 5, "send+read pairs");
+        assertTrue(r.first >= 0 && r.second >= 0, "a send or read failed: " + r.text);
+        assertEquals(0, r.second, r.text);
         assertReceived(0, PingPong.SIZE, 5);
     }
 
@@ -613,29 +595,43 @@ class SyscallsTest {
      */
     @Test
     void sendAndReadCalledDeepInACallChainAllocateNothingOnAWarmThread() throws IOException {
+        Windows r = warmWindows(Deep::window, 6, "deep send+read pairs");
+        assertTrue(r.first >= 0 && r.second >= 0, "a send or read failed: " + r.text);
+        assertEquals(0, r.first, r.text);
+        assertEquals(0, r.second, r.text);
+        assertReceived(0, PingPong.SIZE, 6);
+    }
+
+    /** One measured window: bytes the current thread allocated over {@link PingPong#PAIRS} pairs, -1 on a failure. */
+    interface Window {
+        long measure(com.sun.management.ThreadMXBean mx, int client, int server, long out, long in, int ep, long events);
+    }
+
+    /** Two windows measured after a warm-up that ends at the first clean window (at most 40), and their description. */
+    record Windows(long first, long second, String text) {
+    }
+
+    private Windows warmWindows(Window window, int seed, String what) throws IOException {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
         mx.setThreadAllocatedMemoryEnabled(true);
         int[] p = connectedPair(AF_INET, V4_LOOPBACK);
         assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
-        fill(PingPong.SIZE, 6);
+        fill(PingPong.SIZE, seed);
 
         long[] warmup = new long[40];
         int w = 0;
         do {
-            warmup[w] = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+            warmup[w] = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
             assertTrue(warmup[w] >= 0, "a send or read failed during the warm-up");
             w++;
         } while (w < 3 || warmup[w - 1] != 0 && w < warmup.length);
-        long first = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-        long second = Deep.window(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-        String windows = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
-                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " deep send+read pairs";
-        System.out.println("[SyscallsTest] " + windows);
-        assertTrue(first >= 0 && second >= 0, "a send or read failed: " + windows);
-        assertEquals(0, first, windows);
-        assertEquals(0, second, windows);
-        assertReceived(0, PingPong.SIZE, 6);
+        long first = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        long second = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        String text = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
+                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " " + what;
+        System.out.println("[SyscallsTest] " + text);
+        return new Windows(first, second, text);
     }
 
     /** {@link PingPong}'s pairs under twelve frames of this class's own (each inlined by C2). */
