@@ -56,7 +56,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 8, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+@Warmup(iterations = 14, time = 500, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 5, time = 500, timeUnit = TimeUnit.MILLISECONDS)
 @Fork(value = 3, jvmArgsAppend = {BenchJvm.ADD_OPENS, BenchJvm.MISC, BenchJvm.NATIVE_ACCESS, BenchJvm.XMS, BenchJvm.XMX, BenchJvm.BOX_CACHE,
         BenchJvm.NO_LEAK_DETECTION})
@@ -128,7 +128,7 @@ public class RoundTripBenchmark {
      * 8f9a3e9), their JIT not yet settled on the cross-thread write path.
      */
     @Benchmark
-    @Warmup(iterations = 12, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 18, time = 500, timeUnit = TimeUnit.MILLISECONDS)
     public void callerThread(CallerThread s) throws IOException {
         s.roundTrip.callerThread();
     }
