@@ -11,8 +11,8 @@
 #   chart.png        bar charts of latency and throughput per implementation
 #
 # Usage: jmh/bench.sh [--quick | --ci] [--gate FILE] [--alloc FILE] [--out DIR] [--no-build] [-- JMH_ARGS...]
-#   (default)    the headline suite, 3 forks, into perf-results/ (about 40 min on 2 cores with JDK 17,
-#                about 50 with JDK 22+; the estimate is printed before it starts)
+#   (default)    the headline suite, 3 forks, into perf-results/ (about 45 min on 2 cores with JDK 17,
+#                about 57 with JDK 22+; the estimate is printed before it starts)
 #   --quick      the headline cases, 1 fork, short warm-up (about 5 min): NOT FOR CLAIMS, no intervals;
 #                output into jmh/target/perf-results-quick/
 #   --ci         every benchmark and parameter once, 1 fork, 0.5 s warm-up + 0.5 s (about 5 min); gates only

@@ -123,9 +123,9 @@ public class RoundTripBenchmark {
     }
 
     /**
-     * Twelve warm-up iterations, not the class's eight: at eight, Netty epoll and io_uring at 16 B were
-     * still 18-25% faster in the last measured iteration than in the first (perf-results/README.md of
-     * 8f9a3e9), their JIT not yet settled on the cross-thread write path.
+     * Eighteen warm-up iterations, four more than the class's: with as many as on-loop, Netty epoll and
+     * io_uring at 16 B were still 18-25% faster in the last measured iteration than in the first
+     * (perf-results/README.md of 8f9a3e9), their JIT not yet settled on the cross-thread write path.
      */
     @Benchmark
     @Warmup(iterations = 18, time = 500, timeUnit = TimeUnit.MILLISECONDS)
