@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.RejectedExecutionException;
 import io.muduo4j.net.TcpConnection.State;
@@ -75,6 +76,7 @@ abstract class ConnectionCore extends Pollable {
     volatile Throwable closeRequestCause; // why forceClose was asked for internally
     volatile Throwable directWriteError;
     volatile Object context;
+    volatile boolean resetOnClose; // abort() asked for SO_LINGER 0; the closing thread applies it
 
     // loop-only
     Buffer input;
@@ -184,10 +186,22 @@ abstract class ConnectionCore extends Pollable {
         }
     }
 
-    /** Closes the socket under the lock direct writers hold, so none writes to a reused descriptor. Any thread. */
+    /**
+     * Closes the socket under the lock direct writers hold, so none writes to a reused descriptor;
+     * with a reset when {@link #resetOnClose} was asked for. Any thread.
+     */
     void closeSocket() {
         synchronized (this) {
-            loop.poller().close(this);
+            Poller p = loop.poller();
+            if (resetOnClose) {
+                try {
+                    p.setOption(this, StandardSocketOptions.SO_LINGER, 0);
+                } catch (IOException e) {
+                    // Reset or shut down by the peer already: the close has nothing left to reset.
+                    LOG.log(System.Logger.Level.DEBUG, "cannot set SO_LINGER 0 on {0}: {1}", name(), e);
+                }
+            }
+            p.close(this);
         }
     }
 

@@ -365,9 +365,13 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
     }
 
-    /** Closes with a reset (SO_LINGER 0): unsent data is dropped and no TIME_WAIT is left behind. Any thread. */
+    /**
+     * Closes with a reset (SO_LINGER 0): unsent data is dropped and no TIME_WAIT is left behind.
+     * Any thread. The option is set by the loop right before it closes the socket, so the calling
+     * thread makes no system call and does not contend for the connection's lock with the loop.
+     */
     public void abort() {
-        setOption(StandardSocketOptions.SO_LINGER, 0);
+        resetOnClose = true;
         forceClose();
     }
 

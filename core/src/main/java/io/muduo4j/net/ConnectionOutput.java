@@ -135,8 +135,13 @@ abstract class ConnectionOutput extends ConnectionCore {
                         unreserve(len);
                         return false;
                     }
-                    appendTo(pending, src, off, len, kind);
-                    toPost = writeDirectLocked();
+                    if (kind == SRC_BUFFER && outputIdle && pending.readableBytes() == 0) {
+                        // An echo's own input, say: written from where it lies, not copied first.
+                        toPost = writeDirectLocked((Buffer) src);
+                    } else {
+                        appendTo(pending, src, off, len, kind);
+                        toPost = writeDirectLocked(pending);
+                    }
                 }
             }
         } catch (OutOfMemoryError e) {
@@ -226,8 +231,11 @@ abstract class ConnectionOutput extends ConnectionCore {
      * round trip). Returns the commands the caller posts once it has released the lock: a flush
      * when bytes are left staged for the loop (nobody writes directly until the loop has drained
      * them), a write-complete, a water-mark check, or the write error.
+     *
+     * <p>{@code from} is {@link #pending} or, when nothing is staged, the sender's own buffer: then
+     * the bytes go to the socket without a copy and only what the socket did not take is staged.
      */
-    int writeDirectLocked() {
+    int writeDirectLocked(Buffer from) {
         Buffer p = pending;
         if (!outputIdle) {
             staged = true;
@@ -235,17 +243,29 @@ abstract class ConnectionOutput extends ConnectionCore {
         }
         int n;
         try {
-            n = loop.poller().write(this, p);
+            n = loop.poller().write(this, from);
         } catch (IOException e) {
             outputIdle = false;
-            p.retrieveAll();
+            from.retrieveAll();
             directWriteError = e;
             return CMD_WRITE_ERROR; // the connection is closing; like a write the loop failed, the bytes are gone
         }
         bytesSent += n;
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
         int bits = 0;
-        if (p.readableBytes() != 0) {
+        if (from.readableBytes() != 0) {
+            if (from != p) {
+                try {
+                    p.append(from);
+                } catch (OutOfMemoryError e) {
+                    // Part of the message is on the wire already: it cannot be refused whole any more.
+                    from.retrieveAll();
+                    outputIdle = false;
+                    directWriteError = e;
+                    return CMD_WRITE_ERROR;
+                }
+                from.retrieveAll();
+            }
             outputIdle = false; // the loop owns the output from here until it drains
             staged = true;
             bits = CMD_FLUSH;

@@ -466,7 +466,9 @@ final class EpollPoller extends Poller {
         } else {
             throw new UnsupportedOperationException("socket option " + option + " on the epoll transport");
         }
-        check(r, "setsockopt(" + option + ")");
+        if (r < 0) {
+            throw exception("setsockopt(" + option + ")", r); // the text built only for a failure
+        }
     }
 
     @Override

@@ -125,9 +125,14 @@ final class Errno {
      * {@link ConnectException} for a refused or timed-out connect, {@link BindException} for an
      * address in use or not available, {@link NoRouteToHostException} for an unreachable host or
      * network, {@link IOException} otherwise; the message reads
-     * {@code "connect: Connection refused (ECONNREFUSED)"}.
+     * {@code "connect: Connection refused (ECONNREFUSED)"}. A reset ({@code ECONNRESET}) or a
+     * broken pipe ({@code EPIPE}) is an {@link IOException} without a stack trace.
      */
     static IOException exception(String what, int errno) {
+        int e0 = Math.abs(errno);
+        if (e0 == ECONNRESET || e0 == EPIPE) {
+            return peerEnded(what, e0);
+        }
         int e = Math.abs(errno);
         String text = description(e);
         String message = text == null ? what + ": " + errnoName(e) : what + ": " + text + " (" + errnoName(e) + ")";
@@ -137,5 +142,37 @@ final class Errno {
             case ENETUNREACH, EHOSTUNREACH -> new NoRouteToHostException(message);
             default -> new IOException(message);
         };
+    }
+
+    /**
+     * A peer's reset or a write after it: routine for a server (every client that closes with
+     * SO_LINGER 0 ends so), so it costs one small object and no stack walk. The stack would only
+     * show the loop's read or write path, the same for every connection; the message says which
+     * call failed and why. Constant messages for the two calls of the data path.
+     */
+    private static IOException peerEnded(String what, int errno) {
+        String message;
+        if (errno == ECONNRESET) {
+            message = what.equals("read") ? "read: Connection reset by peer (ECONNRESET)"
+                    : what.equals("write") ? "write: Connection reset by peer (ECONNRESET)"
+                    : what + ": Connection reset by peer (ECONNRESET)";
+        } else {
+            message = what.equals("write") ? "write: Broken pipe (EPIPE)" : what + ": Broken pipe (EPIPE)";
+        }
+        return new PeerEndedException(message);
+    }
+
+    /** An {@link IOException} without a stack trace (see {@link #peerEnded}). */
+    static final class PeerEndedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PeerEndedException(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
     }
 }

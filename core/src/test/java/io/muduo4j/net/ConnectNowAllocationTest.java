@@ -39,8 +39,9 @@ class ConnectNowAllocationTest {
      * 16-byte one on JDK 17 (the lock, the command task and the callbacks fail
      * ConnectionFootprintTest anyway). Without the command task: 656 on JDK 17 (232 over the JDK's 424).
      * On epoll (JDK 25) connectNow costs no JDK socket object and the caller's figure drifts with
-     * the C2 warm-up of the FFM calls, from ~670 B in the first measured round to 400 (then 272 of
-     * them ours) in the last; before, 482-683. There the bound only catches a gross regression.
+     * the C2 warm-up of the FFM calls (the errno capture's slices of the colder calls), from
+     * ~550-590 B in the first round to 288-413 in the last, of which the connection is 248; the
+     * loop's part falls from ~190-290 to 1-21. There the bound only catches a gross regression.
      */
     static final double OWN_OBJECTS = 248;
     static final double SLACK = 8;
