@@ -129,11 +129,10 @@ final class Errno {
      * broken pipe ({@code EPIPE}) is an {@link IOException} without a stack trace.
      */
     static IOException exception(String what, int errno) {
-        int e0 = Math.abs(errno);
-        if (e0 == ECONNRESET || e0 == EPIPE) {
-            return peerEnded(what, e0);
-        }
         int e = Math.abs(errno);
+        if (e == ECONNRESET || e == EPIPE) {
+            return peerEnded(what, e);
+        }
         String text = description(e);
         String message = text == null ? what + ": " + errnoName(e) : what + ": " + text + " (" + errnoName(e) + ")";
         return switch (e) {

@@ -9,10 +9,19 @@ import java.lang.foreign.MemorySegment;
 /**
  * One thread's native scratch memory for the system calls: the errno capture and the structures
  * the kernel reads or fills (socket option values, the eventfd counter, an epoll_event, iovecs, a
- * msghdr, a sockaddr). Allocated once per thread, so no call allocates for them.
+ * msghdr, a sockaddr). Allocated once per platform thread, so no call allocates for them.
  *
- * <p>Threading: used by its thread only, one call at a time ({@link #current()} is the only way
- * to get one); freed by the GC with the thread's {@link ThreadLocal} entry.
+ * <p><b>Virtual threads</b> share their carrier's scratch: a virtual thread per request that sends
+ * or connects would otherwise allocate a scratch (and native memory) each. That is sound because
+ * a virtual thread leaves its carrier only where it blocks or parks, and no system-call wrapper
+ * does either between {@link #current()} and its last read of the scratch (a downcall pins the
+ * virtual thread while it runs). The carrier-local comes from the JDK's
+ * {@code jdk.internal.misc.CarrierThreadLocal}, reached through the
+ * {@code --add-opens java.base/jdk.internal.misc} that muduo4j needs anyway; without it, every
+ * thread, virtual or not, gets a scratch of its own, as a plain {@link ThreadLocal} gives.
+ *
+ * <p>Threading: used by one thread at a time, one call at a time ({@link #current()} is the only
+ * way to get one); freed by the GC with the thread's entry.
  */
 final class Scratch {
     static final long OPTVAL = 0; // int, or struct linger (8)
@@ -25,7 +34,7 @@ final class Scratch {
     static final long SOCKADDR = 144; // struct sockaddr_storage
     static final long SIZE = SOCKADDR + Sockaddr.SOCKADDR_STORAGE_SIZE;
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Scratch> SCRATCH = carrierLocal();
 
     final MemorySegment capture;
     final MemorySegment mem;
@@ -53,7 +62,30 @@ final class Scratch {
         if (!Downcalls.AVAILABLE) {
             throw new IllegalStateException(Downcalls.unavailableReason());
         }
-        return SCRATCH.get();
+        Scratch s = SCRATCH.get();
+        if (s == null) {
+            s = new Scratch();
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /** Whether virtual threads share their carrier's scratch here (see the class comment). */
+    static boolean perCarrier() {
+        return SCRATCH.getClass() != ThreadLocal.class;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ThreadLocal<Scratch> carrierLocal() {
+        try {
+            Class<?> c = Class.forName("jdk.internal.misc.CarrierThreadLocal");
+            if (Object.class.getModule().isOpen("jdk.internal.misc", Scratch.class.getModule())) {
+                return (ThreadLocal<Scratch>) c.getConstructor().newInstance();
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // A JDK without it, or not open to this module: one scratch per thread.
+        }
+        return new ThreadLocal<>();
     }
 
     /** The errno the last call through {@link #capture} stored. */
