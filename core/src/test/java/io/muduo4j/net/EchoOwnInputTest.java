@@ -4,10 +4,8 @@ import static io.muduo4j.net.TcpTestSupport.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,16 +80,7 @@ class EchoOwnInputTest {
                 // its own upstream, stops reading once unwritable and TCP holds the writer.
                 LoopTestSupport.awaitTrue(sawQueued::get, "a send the socket took only part of");
 
-                InputStream in = peer.getInputStream();
-                byte[] buf = new byte[CHUNK];
-                long pos = 0;
-                while (pos < TOTAL) {
-                    int n = in.read(buf);
-                    assertTrue(n > 0, "EOF after " + pos + " bytes");
-                    long bad = TcpTestSupport.firstMismatch(SEED, pos, ByteBuffer.wrap(buf, 0, n));
-                    assertEquals(-1, bad, "stream differs at byte " + bad);
-                    pos += n;
-                }
+                TcpTestSupport.readStream(peer.getInputStream(), SEED, TOTAL);
                 get(written, "the peer's writes");
                 LoopTestSupport.awaitTrue(() -> conn.queuedBytes() == 0, "queuedBytes() back to 0");
                 assertEquals(TOTAL, conn.bytesSent(), "bytes sent");

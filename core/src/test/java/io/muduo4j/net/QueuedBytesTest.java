@@ -4,11 +4,9 @@ import static io.muduo4j.net.TcpTestSupport.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -100,16 +98,7 @@ class QueuedBytesTest {
                 assertEquals(TOTAL - written, queued, "queued = accepted - written (" + written + " written directly)");
 
                 release.countDown();
-                InputStream in = peer.getInputStream();
-                byte[] buf = new byte[CHUNK];
-                long pos = 0;
-                while (pos < TOTAL) {
-                    int n = in.read(buf);
-                    assertTrue(n > 0, "EOF after " + pos + " bytes");
-                    long bad = TcpTestSupport.firstMismatch(SEED, pos, ByteBuffer.wrap(buf, 0, n));
-                    assertEquals(-1, bad, "stream differs at byte " + bad);
-                    pos += n;
-                }
+                TcpTestSupport.readStream(peer.getInputStream(), SEED, TOTAL);
                 LoopTestSupport.awaitTrue(() -> conn.queuedBytes() == 0, "queuedBytes() back to 0 after the peer read everything");
                 LoopTestSupport.awaitTrue(conn::isWritable, "writable again");
                 LoopTestSupport.join(sender);

@@ -224,6 +224,19 @@ final class TcpTestSupport {
         return -1;
     }
 
+    /** Reads {@code total} bytes from {@code in} and asserts they are stream {@code seed} from 0, in order. */
+    static void readStream(java.io.InputStream in, long seed, long total) throws IOException {
+        byte[] buf = new byte[256 * 1024];
+        long pos = 0;
+        while (pos < total) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, total - pos));
+            org.junit.jupiter.api.Assertions.assertTrue(n > 0, "EOF after " + pos + " of " + total + " bytes");
+            long bad = firstMismatch(seed, pos, ByteBuffer.wrap(buf, 0, n));
+            org.junit.jupiter.api.Assertions.assertEquals(-1, bad, "stream differs at byte " + bad);
+            pos += n;
+        }
+    }
+
     /** A port with no listener (bound once, then released). */
     static int freePort() throws IOException {
         try (ServerSocketChannel s = ServerSocketChannel.open()) {
