@@ -76,7 +76,7 @@ abstract class ConnectionCore extends Pollable {
     volatile Throwable closeRequestCause; // why forceClose was asked for internally
     volatile Throwable directWriteError;
     volatile Object context;
-    volatile boolean resetOnClose; // abort() asked for SO_LINGER 0; the closing thread applies it
+    volatile boolean resetOnClose; // SO_LINGER 0 at the close (abort, flush timeout); the closing thread applies it
 
     // loop-only
     Buffer input;
@@ -192,16 +192,10 @@ abstract class ConnectionCore extends Pollable {
      */
     void closeSocket() {
         synchronized (this) {
-            Poller p = loop.poller();
             if (resetOnClose) {
-                try {
-                    p.setOption(this, StandardSocketOptions.SO_LINGER, 0);
-                } catch (IOException e) {
-                    // Reset or shut down by the peer already: the close has nothing left to reset.
-                    LOG.log(System.Logger.Level.DEBUG, "cannot set SO_LINGER 0 on {0}: {1}", name(), e);
-                }
+                setOption(StandardSocketOptions.SO_LINGER, 0);
             }
-            p.close(this);
+            loop.poller().close(this);
         }
     }
 

@@ -2,7 +2,6 @@ package io.muduo4j.net;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -305,7 +304,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
         SocketTimeoutException cause = new SocketTimeoutException(queued + " bytes of output not flushed: no progress for "
                 + closeFlushTimeoutMs + " ms while closing " + name() + "; connection reset");
-        setOption(StandardSocketOptions.SO_LINGER, 0); // the peer learns that the stream was cut short
+        resetOnClose = true; // the peer learns that the stream was cut short
         handleClose(cause);
     }
 

@@ -230,9 +230,9 @@ final class TcpTestSupport {
         long pos = 0;
         while (pos < total) {
             int n = in.read(buf, 0, (int) Math.min(buf.length, total - pos));
-            org.junit.jupiter.api.Assertions.assertTrue(n > 0, "EOF after " + pos + " of " + total + " bytes");
+            assertTrue(n > 0, "EOF after " + pos + " of " + total + " bytes");
             long bad = firstMismatch(seed, pos, ByteBuffer.wrap(buf, 0, n));
-            org.junit.jupiter.api.Assertions.assertEquals(-1, bad, "stream differs at byte " + bad);
+            assertEquals(-1, bad, "stream differs at byte " + bad);
             pos += n;
         }
     }
