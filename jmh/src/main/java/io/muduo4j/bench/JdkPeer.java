@@ -245,8 +245,10 @@ final class JdkPeer implements Peer {
         ByteBuffer one = ByteBuffer.allocateDirect(1);
         return new ConnectProbe() {
             @Override
-            public void connectOnce() throws IOException {
+            public long connectOnce() throws IOException {
+                long t0 = System.nanoTime();
                 SocketChannel ch = open(server); // returns once established
+                long span;
                 try {
                     if (echo1) {
                         one.clear().put((byte) 'x').flip();
@@ -260,10 +262,12 @@ final class JdkPeer implements Peer {
                             }
                         }
                     }
+                    span = System.nanoTime() - t0;
                     ch.setOption(StandardSocketOptions.SO_LINGER, 0);
                 } finally {
                     ch.close(); // RST
                 }
+                return span;
             }
 
             @Override

@@ -266,7 +266,7 @@ final class MuduoPeer implements Peer {
         }
 
         @Override
-        public void connectOnce() throws IOException {
+        public long connectOnce() throws IOException {
             ProbeClient c = ring[next];
             next = (next + 1) & (RING - 1);
             long deadline = Waits.deadline();
@@ -278,6 +278,7 @@ final class MuduoPeer implements Peer {
                 }
                 Thread.onSpinWait();
             }
+            long t0 = System.nanoTime();
             c.client.connect();
             while (c.ups == ups) {
                 if ((++spins & 0xfff) == 0) {
@@ -294,9 +295,11 @@ final class MuduoPeer implements Peer {
             if (conn != null && echo1) {
                 c.echoOneByte(conn, deadline);
             }
+            long span = System.nanoTime() - t0;
             if (conn != null) {
                 conn.abort(); // SO_LINGER 0: RST, asynchronous
             }
+            return span;
         }
 
         @Override
@@ -395,8 +398,10 @@ final class MuduoPeer implements Peer {
         }
 
         @Override
-        public void connectOnce() throws IOException {
+        public long connectOnce() throws IOException {
+            long t0 = System.nanoTime();
             connectBatch(1, null);
+            return System.nanoTime() - t0;
         }
 
         @Override
@@ -487,7 +492,7 @@ final class MuduoPeer implements Peer {
         }
 
         @Override
-        public void connectOnce() throws IOException {
+        public long connectOnce() throws IOException {
             ProbeClient c = ring[next];
             next = (next + 1) & (RING - 1);
             long deadline = Waits.deadline();
@@ -498,11 +503,14 @@ final class MuduoPeer implements Peer {
                 }
                 Thread.onSpinWait();
             }
+            long t0 = System.nanoTime();
             TcpConnection conn = c.client.connectNow();
             if (echo1) {
                 c.echoOneByte(conn, deadline);
             }
+            long span = System.nanoTime() - t0;
             conn.abort(); // SO_LINGER 0: RST, asynchronous
+            return span;
         }
 
         @Override

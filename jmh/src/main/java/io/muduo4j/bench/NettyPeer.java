@@ -324,10 +324,11 @@ final class NettyPeer implements Peer {
         }
 
         @Override
-        public void connectOnce() throws IOException {
+        public long connectOnce() throws IOException {
+            long t0 = System.nanoTime();
             if (start == ConnectStart.LOOP) {
                 connectBatch(1, null);
-                return;
+                return System.nanoTime() - t0;
             }
             active = null;
             long echoTarget = echoed + 1;
@@ -356,7 +357,9 @@ final class NettyPeer implements Peer {
                     Thread.onSpinWait();
                 }
             }
+            long span = System.nanoTime() - t0;
             ch.close(); // SO_LINGER 0: RST, asynchronous (close does not accept the void promise)
+            return span;
         }
 
         @Override

@@ -92,8 +92,13 @@ interface Peer {
          * Starts a connect, waits until the connection is established (the implementation's
          * established-connection callback, or {@code connect()} returning for blocking sockets)
          * and initiates an abortive close (SO_LINGER 0: RST, no TIME_WAIT).
+         *
+         * @return the connect's span in ns: from just before the connect starts (after any wait for
+         *     this probe's previous close) to established, or to the echo in 1-byte-echo mode; the
+         *     close is outside it. The span the C client {@code connect_bench} times, except that
+         *     it opens its socket before its clock starts and every JVM peer here inside it.
          */
-        void connectOnce() throws IOException;
+        long connectOnce() throws IOException;
 
         /**
          * {@link ConnectStart#LOOP} probes: {@code n} connects one after another, each started on the

@@ -68,7 +68,7 @@ final class CrossReport {
         return String.format(Locale.ROOT, a >= 1000 ? "%.0f" : a >= 10 ? "%.1f" : "%.2f", v);
     }
 
-    /** {@code median (min-max)}, or the single value, or n/a. */
+    /** {@code median (min-max)}, for ratios also {@code gm G [low, high]}; or the single value, or n/a. */
     static String cell(Stats.Summary s, boolean ratio) {
         if (s.n == 0) {
             return "n/a";
@@ -80,7 +80,11 @@ final class CrossReport {
         }
         String lo = ratio ? String.format(Locale.ROOT, f, s.min) : fmt(s.min);
         String hi = ratio ? String.format(Locale.ROOT, f, s.max) : fmt(s.max);
-        return med + " (" + lo + "–" + hi + ")";
+        String cell = med + " (" + lo + "–" + hi + ")";
+        if (ratio && !Double.isNaN(s.low95)) {
+            cell += String.format(Locale.ROOT, " gm %.2f [%.2f, %.2f]", s.geoMean, s.low95, s.high95);
+        }
+        return cell;
     }
 
     static String sectionTitle(String section, Context c) {
@@ -144,7 +148,9 @@ final class CrossReport {
         }
         md.append("Each server and each client is its own process (`jmh/crossproc.sh`). Cells: median over the "
                 + "rounds, and in brackets the range (min–max). Ratios are computed per round (impl ÷ reference in "
-                + "the same round) and summarised the same way. Raw values: `results.tsv`; logs of every process: "
+                + "the same round) and summarised the same way, followed by their geometric mean (gm) and its 95% "
+                + "interval in square brackets (Student t on the logarithms of the per-round ratios, rounds - 1 "
+                + "degrees of freedom): a target whose threshold lies inside that interval is not decided by the run. Raw values: `results.tsv`; logs of every process: "
                 + "`logs/`.\n\n");
         md.append("## Setup\n\n").append(c.setup).append('\n');
         if (c.command != null) {

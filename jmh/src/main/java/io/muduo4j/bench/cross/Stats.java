@@ -5,26 +5,40 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
-/** Median and range over rounds, and ratios computed per round. NaN values are left out. */
+/**
+ * Median and range over rounds, and ratios computed per round with the 95% interval of their
+ * geometric mean. NaN values are left out.
+ */
 final class Stats {
     private Stats() {
     }
 
-    /** Median, minimum, maximum and count of a set of values. */
+    /**
+     * Median, minimum, maximum and count of a set of values; for positive values also their
+     * geometric mean and its 95% interval (Student t on the logarithms, n - 1 degrees of freedom;
+     * NaN below two values or with a value that is not positive).
+     */
     static final class Summary {
         final double median;
         final double min;
         final double max;
         final int n;
+        final double geoMean;
+        final double low95;
+        final double high95;
 
-        Summary(double median, double min, double max, int n) {
+        Summary(double median, double min, double max, int n, double geoMean, double low95, double high95) {
             this.median = median;
             this.min = min;
             this.max = max;
             this.n = n;
+            this.geoMean = geoMean;
+            this.low95 = low95;
+            this.high95 = high95;
         }
 
-        static final Summary EMPTY = new Summary(Double.NaN, Double.NaN, Double.NaN, 0);
+        static final Summary EMPTY = new Summary(Double.NaN, Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN,
+                Double.NaN);
     }
 
     static Summary summarize(Collection<Double> values) {
@@ -40,7 +54,25 @@ final class Stats {
         v.sort(null);
         int n = v.size();
         double median = (n % 2 == 1) ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2.0;
-        return new Summary(median, v.get(0), v.get(n - 1), n);
+        double gm = Double.NaN;
+        double lo = Double.NaN;
+        double hi = Double.NaN;
+        if (n >= 2 && v.get(0) > 0) {
+            double sum = 0;
+            for (double d : v) {
+                sum += Math.log(d);
+            }
+            double mean = sum / n;
+            double ss = 0;
+            for (double d : v) {
+                ss += (Math.log(d) - mean) * (Math.log(d) - mean);
+            }
+            double half = io.muduo4j.bench.report.Stats.t975(n - 1) * Math.sqrt(ss / (n - 1) / n);
+            gm = Math.exp(mean);
+            lo = Math.exp(mean - half);
+            hi = Math.exp(mean + half);
+        }
+        return new Summary(median, v.get(0), v.get(n - 1), n, gm, lo, hi);
     }
 
     /**

@@ -28,7 +28,7 @@ import java.util.Locale;
  *       in every fork (with 3 forks of pure noise that happens rarely; with 1 fork it is a warning).</li>
  * </ul>
  */
-final class Stats {
+public final class Stats {
     /** Smallest relative drift over the measured iterations that is flagged (5%). */
     static final double DRIFT_THRESHOLD = 0.05;
     /** Smallest change from the first measured iteration to the rest that is flagged when every fork shows it (10%). */
@@ -38,7 +38,7 @@ final class Stats {
     }
 
     /** t(0.975, df): the two-sided 95% Student-t quantile, also for the non-integer df of Welch's formula. */
-    static double t975(double df) {
+    public static double t975(double df) {
         if (!(df >= 1)) {
             throw new IllegalArgumentException("df " + df);
         }

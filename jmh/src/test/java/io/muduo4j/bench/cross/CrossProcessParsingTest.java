@@ -49,6 +49,21 @@ class CrossProcessParsingTest {
     }
 
     @Test
+    void ratioCellsCarryTheIntervalOfTheGeometricMean() {
+        Stats.Summary same = Stats.summarize(List.of(2.0, 2.0, 2.0));
+        assertEquals("2.00 (2.00–2.00) gm 2.00 [2.00, 2.00]", CrossReport.cell(same, true), "no spread, no width");
+        assertEquals("2.00 (2.00–2.00)", CrossReport.cell(same, false), "values carry no interval");
+        // logs -ln 2 and +ln 2: mean 0, standard error ln 2, t(0.975, 1) = 12.7062047
+        Stats.Summary two = Stats.summarize(List.of(0.5, 2.0));
+        assertEquals(1.0, two.geoMean, 1e-12);
+        assertEquals(1.49641e-4, two.low95, 1e-8);
+        assertEquals(6682.65, two.high95, 0.01);
+        assertTrue(Double.isNaN(Stats.summarize(List.of(3.0)).low95), "one round: no interval");
+        assertTrue(Double.isNaN(Stats.summarize(List.of(0.0, 1.0)).geoMean), "a zero has no logarithm");
+        assertEquals("3.00", CrossReport.cell(Stats.summarize(List.of(3.0)), true));
+    }
+
+    @Test
     void ratiosArePerRound() {
         // the reference drifts by round; per-round ratios see through the drift, ratio of medians would not
         Map<Integer, Double> impl = Map.of(1, 20.0, 2, 40.0, 3, 60.0, 4, 7.0);
@@ -109,8 +124,8 @@ class CrossProcessParsingTest {
         assertEquals(100.0, back.value);
         assertEquals("muduo4j", back.impl);
         String t = CrossReport.table(rows, "server", Figure.byId("tput1"), "muduo4j");
-        assertTrue(t.contains("| muduo4j | 2 | 150.0 (100.0–200.0) | 1.00 (1.00–1.00) |"), t);
-        assertTrue(t.contains("| netty-nio | 2 | 100.0 (50.0–150.0) | 0.63 (0.50–0.75) |"), t);
+        assertTrue(t.contains("| muduo4j | 2 | 150.0 (100.0–200.0) | 1.00 (1.00–1.00) gm 1.00 [1.00, 1.00] |"), t);
+        assertTrue(t.contains("| netty-nio | 2 | 100.0 (50.0–150.0) | 0.63 (0.50–0.75) gm 0.61 [0.05, 8.05] |"), t);
         assertEquals("", CrossReport.table(rows, "client", Figure.byId("tput1"), "muduo4j"));
     }
 }
