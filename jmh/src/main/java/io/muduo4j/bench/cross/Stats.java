@@ -16,7 +16,7 @@ final class Stats {
     /**
      * Median, minimum, maximum and count of a set of values; for positive values also their
      * geometric mean and its 95% interval (Student t on the logarithms, n - 1 degrees of freedom;
-     * NaN below two values or with a value that is not positive).
+     * the interval NaN below two values, all three NaN with a value that is not positive).
      */
     static final class Summary {
         final double median;
@@ -54,25 +54,11 @@ final class Stats {
         v.sort(null);
         int n = v.size();
         double median = (n % 2 == 1) ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2.0;
-        double gm = Double.NaN;
-        double lo = Double.NaN;
-        double hi = Double.NaN;
-        if (n >= 2 && v.get(0) > 0) {
-            double sum = 0;
-            for (double d : v) {
-                sum += Math.log(d);
-            }
-            double mean = sum / n;
-            double ss = 0;
-            for (double d : v) {
-                ss += (Math.log(d) - mean) * (Math.log(d) - mean);
-            }
-            double half = io.muduo4j.bench.report.Stats.t975(n - 1) * Math.sqrt(ss / (n - 1) / n);
-            gm = Math.exp(mean);
-            lo = Math.exp(mean - half);
-            hi = Math.exp(mean + half);
+        double[] gm = {Double.NaN, Double.NaN, Double.NaN};
+        if (v.get(0) > 0) { // a value that is not positive has no logarithm
+            gm = io.muduo4j.bench.report.Stats.geometricMean(v.stream().mapToDouble(Double::doubleValue).toArray());
         }
-        return new Summary(median, v.get(0), v.get(n - 1), n, gm, lo, hi);
+        return new Summary(median, v.get(0), v.get(n - 1), n, gm[0], gm[1], gm[2]);
     }
 
     /**

@@ -38,7 +38,7 @@ public final class Stats {
     }
 
     /** t(0.975, df): the two-sided 95% Student-t quantile, also for the non-integer df of Welch's formula. */
-    public static double t975(double df) {
+    static double t975(double df) {
         if (!(df >= 1)) {
             throw new IllegalArgumentException("df " + df);
         }
@@ -186,6 +186,19 @@ public final class Stats {
         }
         double h = t975(n - 1) * Math.sqrt(variance(forkMeans) / n);
         return new Estimate(m, m - h, m + h, n);
+    }
+
+    /**
+     * The geometric mean of positive values with the 95% interval of {@link #meanOfForks} taken on
+     * their logarithms: {@code {mean, low, high}}, low and high NaN below two values.
+     */
+    public static double[] geometricMean(double[] positive) {
+        double[] logs = new double[positive.length];
+        for (int i = 0; i < logs.length; i++) {
+            logs[i] = Math.log(positive[i]);
+        }
+        Estimate e = meanOfForks(logs);
+        return new double[] {Math.exp(e.value), Math.exp(e.lo), Math.exp(e.hi)};
     }
 
     /** Ratio of the means of per-fork means, a over b, with a delta-method/Welch interval on log(ratio). */
