@@ -263,7 +263,7 @@ final class Connector {
         channel.disableAll();
         boolean self;
         try {
-            self = loop.poller().isSelfConnected(channel, serverAddress);
+            self = mayBeSelfConnected(serverAddress) && loop.poller().isSelfConnected(channel, serverAddress);
         } catch (IOException e) {
             retry(e);
             return;
@@ -397,7 +397,8 @@ final class Connector {
      * sees it. Otherwise the thread checks again after parking 20 µs, doubling up to 1 ms (no
      * selector of its own, nothing allocated), until {@code timeoutMs} (0: none) or an interrupt
      * ({@link InterruptedIOException}, with the interrupt status kept). A self-connect (no
-     * listener on a local ephemeral port) is a {@link ConnectException}.
+     * listener on a local ephemeral port; checked only for a port in {@link EphemeralPorts}) is a
+     * {@link ConnectException}.
      */
     static void connectOnCaller(Poller p, Pollable ch, InetSocketAddress address, long timeoutMs) throws IOException {
         p.open(ch, address);
@@ -419,7 +420,7 @@ final class Connector {
                     park = Math.min(park * 2, MAX_CONNECT_PARK_NANOS);
                 } while (!p.finishConnect(ch, address));
             }
-            if (p.isSelfConnected(ch, address)) {
+            if (mayBeSelfConnected(address) && p.isSelfConnected(ch, address)) {
                 throw new ConnectException("self-connect to " + address + " (no listener on that ephemeral port)");
             }
             ok = true;
@@ -428,6 +429,11 @@ final class Connector {
                 p.close(ch);
             }
         }
+    }
+
+    /** Only a destination port the kernel could also give the socket itself makes a self-connect. */
+    static boolean mayBeSelfConnected(InetSocketAddress address) {
+        return EphemeralPorts.system().contains(address.getPort());
     }
 
     /** Permission and address errors cannot get better by retrying. */

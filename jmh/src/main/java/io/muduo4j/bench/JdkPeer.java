@@ -99,10 +99,17 @@ final class JdkPeer implements Peer {
      * connects do not either), the JDK at its best.
      */
     static SocketChannel open(InetSocketAddress server) throws IOException {
+        return open(server, true);
+    }
+
+    /** {@link #open(InetSocketAddress)}, with {@code TCP_NODELAY} only when {@code noDelay}. */
+    static SocketChannel open(InetSocketAddress server, boolean noDelay) throws IOException {
         SocketChannel ch = server.getAddress() instanceof java.net.Inet4Address
                 ? SocketChannel.open(java.net.StandardProtocolFamily.INET) : SocketChannel.open();
         try {
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (noDelay) {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
             ch.connect(server);
             return ch;
         } catch (IOException | RuntimeException e) {
@@ -247,7 +254,7 @@ final class JdkPeer implements Peer {
             @Override
             public long connectOnce() throws IOException {
                 long t0 = System.nanoTime();
-                SocketChannel ch = open(server); // returns once established
+                SocketChannel ch = open(server, echo1); // returns once established
                 long span;
                 try {
                     if (echo1) {

@@ -204,9 +204,10 @@ final class MuduoPeer implements Peer {
         volatile long echoed;
         volatile Throwable failure;
 
-        ProbeClient(EventLoop loop, InetSocketAddress server, String name) {
+        /** {@code noDelay}: TCP_NODELAY, for probes that send (a connect-only probe does not, as C's connect_bench). */
+        ProbeClient(EventLoop loop, InetSocketAddress server, String name, boolean noDelay) {
             client = new TcpClient(loop, server, name);
-            client.setTcpNoDelay(true);
+            client.setTcpNoDelay(noDelay);
             client.setConnectionCallback(conn -> {
                 if (conn.connected()) {
                     ups = ups + 1;
@@ -261,7 +262,7 @@ final class MuduoPeer implements Peer {
             this.echo1 = echo1;
             thread = peer.clientThread("muduo4j-connect");
             for (int i = 0; i < RING; i++) {
-                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i);
+                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i, echo1);
             }
         }
 
@@ -339,7 +340,6 @@ final class MuduoPeer implements Peer {
             for (int i = 0; i < RING; i++) {
                 int idx = i;
                 TcpClient c = new TcpClient(thread.loop(), server, "connect-loop-" + i);
-                c.setTcpNoDelay(true);
                 c.setMaxAttempts(1);
                 c.setConnectionCallback(conn -> {
                     if (conn.connected()) {
@@ -487,7 +487,7 @@ final class MuduoPeer implements Peer {
             this.echo1 = echo1;
             thread = peer.clientThread("muduo4j-connect");
             for (int i = 0; i < RING; i++) {
-                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i);
+                ring[i] = new ProbeClient(thread.loop(), server, "connect-" + i, echo1);
             }
         }
 

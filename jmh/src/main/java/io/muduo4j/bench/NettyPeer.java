@@ -275,7 +275,10 @@ final class NettyPeer implements Peer {
             this.start = start;
             this.echo1 = echo1;
             this.group = peer.group(1, peer.name() + "-connect");
-            this.bootstrap = peer.clientBootstrap(group, this).option(ChannelOption.SO_LINGER, 0);
+            Bootstrap b = peer.clientBootstrap(group, this).option(ChannelOption.SO_LINGER, 0);
+            // Connect-only probes carry no data: no TCP_NODELAY of ours, as C's connect_bench (Netty's
+            // channel config may still set it by default: that is Netty's own cost).
+            this.bootstrap = echo1 ? b : b.option(ChannelOption.TCP_NODELAY, null);
         }
 
         @Override

@@ -7,7 +7,9 @@ import org.HdrHistogram.Histogram;
 /**
  * One implementation's echo server and clients, behind the few operations the benchmarks and the
  * programs need. A peer is a factory: every object it returns owns its own threads and sockets and
- * releases them on {@code close()}. All sockets use TCP_NODELAY.
+ * releases them on {@code close()}. Every socket that carries data uses TCP_NODELAY; a connect-only
+ * probe sets no option of its own before its abortive close, as the C client {@code connect_bench}
+ * (Netty's channels still set TCP_NODELAY by default).
  */
 interface Peer {
     /** Display name. */

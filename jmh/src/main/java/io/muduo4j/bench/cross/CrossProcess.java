@@ -445,9 +445,38 @@ public final class CrossProcess implements Callable<Integer> {
         return false;
     }
 
+    /**
+     * A free loopback port below the kernel's ephemeral range, as a deployed server's port is (a
+     * port in the range is one a client's own connect can be given, which makes clients that
+     * guard against a self-connect pay a check for it); a port of the range when none is free
+     * there or the range cannot be read.
+     */
     static int freePort() throws IOException {
+        int low = ephemeralLow();
+        if (low > 1024 + 4096) {
+            java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+            for (int i = 0; i < 64; i++) {
+                int port = low - 4096 + rnd.nextInt(4096);
+                try (ServerSocket s = new ServerSocket()) {
+                    s.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+                    return port;
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
+        }
+    }
+
+    /** The first port of {@code ip_local_port_range}, or 0 when it cannot be read. */
+    static int ephemeralLow() {
+        try {
+            String[] p = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            return Integer.parseInt(p[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 
