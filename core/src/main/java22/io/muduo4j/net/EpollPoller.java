@@ -5,15 +5,10 @@ import static io.muduo4j.net.Errno.*;
 import static io.muduo4j.net.Syscalls.*;
 
 import java.io.IOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.UnresolvedAddressException;
 import java.util.Arrays;
 
 /**
@@ -28,6 +23,10 @@ import java.util.Arrays;
  * selection key, and no {@code fcntl} pair (sockets are made non-blocking by {@code socket} and
  * {@code accept4} themselves), no {@code getsockname} of the JDK's own, and a registered socket
  * is closed with one {@code close}.
+ *
+ * <p>The socket operations of the {@link Poller} contract are {@link EpollSockets}'; this class
+ * keeps the multiplexer (the interest set, the descriptor table and the event loop's wait) and the
+ * read scratch's cached address.
  */
 final class EpollPoller extends Poller {
     private static final int MAX_EVENTS = 256;
@@ -275,234 +274,89 @@ final class EpollPoller extends Poller {
         }
     }
 
-    // ------------------------------------------------------------------ sockets
-
-    private static int family(InetSocketAddress a) {
-        if (a.isUnresolved()) {
-            throw new UnresolvedAddressException();
-        }
-        InetAddress ip = a.getAddress();
-        return ip instanceof Inet6Address ? AF_INET6 : AF_INET;
-    }
-
-    private static int fd(Pollable ch) throws ClosedChannelException {
-        int fd = ch.fd;
-        if (fd < 0) {
-            throw new ClosedChannelException();
-        }
-        return fd;
-    }
-
-    private static void check(int r, String what) throws IOException {
-        if (r < 0) {
-            throw exception(what, r);
-        }
-    }
+    // ------------------------------------------------------------------ sockets (EpollSockets)
 
     @Override
     void listen(Pollable ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
-        int family = family(address);
-        int fd = socketStream(family);
-        check(fd, "socket");
-        try {
-            check(setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1), "setsockopt(SO_REUSEADDR)");
-            if (reusePort) {
-                check(setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1), "setsockopt(SO_REUSEPORT)");
-            }
-            check(bind(fd, family, address), "bind " + address);
-            check(Syscalls.listen(fd, backlog > 0 ? backlog : 50), "listen");
-        } catch (IOException | RuntimeException e) {
-            Syscalls.close(fd);
-            throw e;
-        }
-        ch.fd = fd;
-        ch.setListening();
+        EpollSockets.listen(ch, address, backlog, reusePort);
     }
 
     @Override
     boolean accept(Pollable listener, Pollable into) throws IOException {
-        int lfd = fd(listener);
-        for (;;) {
-            int fd = Syscalls.accept(lfd);
-            if (fd >= 0) {
-                into.fd = fd;
-                return true;
-            }
-            if (fd == -EAGAIN) {
-                return false;
-            }
-            if (fd != -EINTR) {
-                throw exception("accept", fd);
-            }
-        }
+        return EpollSockets.accept(listener, into);
     }
 
     @Override
     void open(Pollable ch, InetSocketAddress remote) throws IOException {
-        // An unresolved address gets an IPv4 socket; its connect then fails, as on NIO.
-        int fd = socketStream(remote.isUnresolved() ? AF_INET : family(remote));
-        check(fd, "socket");
-        ch.fd = fd;
+        EpollSockets.open(ch, remote);
     }
 
     @Override
     boolean connect(Pollable ch, InetSocketAddress remote) throws IOException {
-        int r = Syscalls.connect(fd(ch), family(remote), remote);
-        if (r == 0) {
-            return true;
-        }
-        if (r == -EINPROGRESS || r == -EINTR) {
-            return false;
-        }
-        throw exception("connect to " + remote, r);
+        return EpollSockets.connect(ch, remote);
     }
 
     @Override
     boolean finishConnect(Pollable ch, InetSocketAddress remote) throws IOException {
-        // connect again: 0 once the handshake is over, EALREADY while it goes on, the failure
-        // itself (ECONNREFUSED, ...) when it failed; one call where SO_ERROR plus getpeername is two.
-        int r = Syscalls.connect(fd(ch), family(remote), remote);
-        if (r == 0 || r == -EISCONN) {
-            return true;
-        }
-        if (r == -EALREADY || r == -EINPROGRESS || r == -EINTR) {
-            return false;
-        }
-        throw exception("connect to " + remote, r);
+        return EpollSockets.finishConnect(ch, remote);
     }
 
     @Override
     boolean isSelfConnected(Pollable ch, InetSocketAddress remote) throws IOException {
-        int fd = fd(ch);
-        // Only a socket whose local port is the remote one can be connected to itself: one
-        // getsockname that allocates nothing rules out the rest.
-        int port = localPort(fd);
-        if (port < 0) {
-            throw exception("getsockname", port);
-        }
-        return port == remote.getPort() && Syscalls.localAddress(fd).equals(Syscalls.peerAddress(fd));
+        return EpollSockets.isSelfConnected(ch, remote);
     }
 
     @Override
     int read(Pollable ch, Buffer dst, ByteBuffer scratchBuffer) throws IOException {
-        int fd = fd(ch);
-        int writable = dst.writableBytes();
-        long r;
-        if (writable >= scratchBuffer.capacity()) {
-            r = Syscalls.read(fd, dst.writableAddress(), writable);
-        } else {
-            r = readv2(fd, dst.writableAddress(), writable, scratchAddress(scratchBuffer), scratchBuffer.capacity());
+        if (scratchBuffer != scratch) {
+            scratchAddress = Syscalls.address(scratchBuffer); // once per loop: the scratch is the loop's own
+            scratch = scratchBuffer;
         }
-        if (r <= 0) {
-            if (r == 0) {
-                return -1;
-            }
-            if (r == -EAGAIN || r == -EINTR) {
-                return 0;
-            }
-            throw exception("read", (int) r);
-        }
-        int n = (int) r;
-        if (n <= writable) {
-            dst.hasWritten(n);
-        } else {
-            dst.hasWritten(writable);
-            scratchBuffer.limit(n - writable).position(0);
-            dst.append(scratchBuffer);
-        }
-        return n;
-    }
-
-    private long scratchAddress(ByteBuffer s) {
-        if (s != scratch) {
-            scratchAddress = Syscalls.address(s); // once per loop: the scratch is the loop's own
-            scratch = s;
-        }
-        return scratchAddress;
+        return EpollSockets.read(ch, dst, scratchBuffer, scratchAddress);
     }
 
     @Override
     int write(Pollable ch, Buffer src) throws IOException {
-        int fd = fd(ch);
-        int len = src.readableBytes();
-        if (len == 0) {
-            return 0;
-        }
-        long r = send(fd, src.readableAddress(), len);
-        if (r < 0) {
-            if (r == -EAGAIN || r == -EINTR) {
-                return 0;
-            }
-            throw exception("write", (int) r);
-        }
-        src.retrieve((int) r);
-        return (int) r;
+        return EpollSockets.write(ch, src);
     }
 
     @Override
     void shutdownOutput(Pollable ch) throws IOException {
-        check(shutdown(fd(ch), SHUT_WR), "shutdown");
+        EpollSockets.shutdownOutput(ch);
     }
 
     @Override
     <T> void setOption(Pollable ch, SocketOption<T> option, T value) throws IOException {
-        int fd = fd(ch);
-        int r;
-        if (option == StandardSocketOptions.TCP_NODELAY) {
-            r = setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, (Boolean) value ? 1 : 0);
-        } else if (option == StandardSocketOptions.SO_KEEPALIVE) {
-            r = setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, (Boolean) value ? 1 : 0);
-        } else if (option == StandardSocketOptions.SO_REUSEADDR) {
-            r = setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, (Boolean) value ? 1 : 0);
-        } else if (option == StandardSocketOptions.SO_REUSEPORT) {
-            r = setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, (Boolean) value ? 1 : 0);
-        } else if (option == StandardSocketOptions.SO_SNDBUF) {
-            r = setIntOption(fd, SOL_SOCKET, SO_SNDBUF, (Integer) value);
-        } else if (option == StandardSocketOptions.SO_RCVBUF) {
-            r = setIntOption(fd, SOL_SOCKET, SO_RCVBUF, (Integer) value);
-        } else if (option == StandardSocketOptions.SO_LINGER) {
-            int seconds = (Integer) value;
-            r = setLinger(fd, seconds >= 0, Math.max(seconds, 0));
-        } else {
-            throw new UnsupportedOperationException("socket option " + option + " on the epoll transport");
-        }
-        if (r < 0) {
-            throw exception("setsockopt(" + option + ")", r); // the text built only for a failure
-        }
+        EpollSockets.setOption(ch, option, value);
     }
 
     @Override
     InetSocketAddress localAddress(Pollable ch) throws IOException {
-        return Syscalls.localAddress(fd(ch));
+        return EpollSockets.localAddress(ch);
     }
 
     @Override
     InetSocketAddress remoteAddress(Pollable ch) throws IOException {
-        return Syscalls.peerAddress(fd(ch));
+        return EpollSockets.remoteAddress(ch);
     }
 
     @Override
     boolean isOpen(Pollable ch) {
-        return ch.fd >= 0;
+        return EpollSockets.isOpen(ch);
     }
 
     @Override
     void close(Pollable ch) {
-        int fd = ch.fd;
-        if (fd >= 0) {
-            ch.fd = -1; // before the close: the number may be reused the moment it is free
-            Syscalls.close(fd);
-        }
+        EpollSockets.close(ch);
     }
 
     @Override
     Object openReserve() {
-        int fd = openDevNull();
-        return fd >= 0 ? Integer.valueOf(fd) : null;
+        return EpollSockets.openReserve();
     }
 
     @Override
     void closeReserve(Object reserve) {
-        Syscalls.close((Integer) reserve);
+        EpollSockets.closeReserve(reserve);
     }
 }
