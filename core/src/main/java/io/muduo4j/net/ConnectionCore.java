@@ -152,6 +152,28 @@ abstract class ConnectionCore extends Pollable {
         }
     }
 
+    /** A reset (or another pending error) while not reading or writing closes now, with it as the cause. */
+    @Override
+    final boolean pendingError(IOException cause) {
+        try {
+            handleClose(cause);
+        } catch (Throwable t) {
+            EventLoop.rethrowIfFatal(t);
+            loop.reportError(t);
+        }
+        return true;
+    }
+
+    /**
+     * Posted, not closed inline: the interest change that failed may be part of establishing or
+     * writing, which carry on after it; they find the connection closing.
+     */
+    @Override
+    final void registrationFailed(IOException cause) {
+        loop.reportError(cause);
+        closeWith(cause);
+    }
+
     /**
      * The one place states change. Returns false when the state was not {@code from}.
      * Allowed: CONNECTING→CONNECTED, CONNECTING→DISCONNECTED, CONNECTED→DISCONNECTING,

@@ -1,5 +1,6 @@
 package io.muduo4j.net;
 
+import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.util.Objects;
@@ -43,6 +44,26 @@ abstract class Pollable {
      * {@link EventLoop#rethrowIfFatal} rethrows (the poller's dispatch would lose the rest of the batch).
      */
     abstract void handleEvent(int ready);
+
+    /**
+     * The transport found an error pending on the socket that the interest set does not cover:
+     * epoll reports a peer's reset ({@code EPOLLERR}) whatever the interest, so a connection that
+     * is not reading learns of it here instead of spinning on it. Returns true when the handle
+     * closed for it; false leaves the socket to the poller, which then stops watching it until the
+     * interest changes (NIO's behaviour: the error is seen when the handle asks again). Loop thread.
+     */
+    boolean pendingError(IOException cause) {
+        return false;
+    }
+
+    /**
+     * The kernel refused to watch the socket ({@code epoll_ctl} failed with {@code ENOSPC},
+     * {@code ENOMEM}, ...): no event will ever come for it. Reported here; a connection also
+     * closes with {@code cause} as its close cause. Loop thread, inside an interest change.
+     */
+    void registrationFailed(IOException cause) {
+        loop.reportError(cause);
+    }
 
     /** The interest set as {@code OP_*} bits. */
     final int interest() {

@@ -32,6 +32,8 @@ final class EpollPoller extends Poller {
     private static final int MAX_EVENTS = 256;
     private static final int READS = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
     private static final int WRITES = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
+    /** {@link Pollable#armed} of a registered socket taken out of the epoll set by {@link #hangUp}. */
+    private static final int PARKED = -1;
 
     private final int epfd;
     private final int wakeFd;
@@ -136,6 +138,8 @@ final class EpollPoller extends Poller {
             if (ready != 0) {
                 handled++;
                 ch.handleEvent(ready);
+            } else if ((mask & (EPOLLERR | EPOLLHUP)) != 0) {
+                handled += hangUp(ch, fd, mask);
             } else if (ch.armed != 0) {
                 disarm(ch, interest); // an event nobody wants any more: disarm now (see update)
             }
@@ -203,16 +207,41 @@ final class EpollPoller extends Poller {
             if (want == 0 || want == ch.armed) {
                 return;
             }
-            r = epollCtl(epfd, EPOLL_CTL_MOD, fd, want, data(fd, ch.tag));
+            r = epollCtl(epfd, ch.armed == PARKED ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, want, data(fd, ch.tag));
             if (r == 0) {
                 ch.armed = want;
                 return;
             }
         }
-        // The socket was closed under us (EBADF, ENOENT): nothing is registered; the owner finds
-        // out through its own close path.
         forget(ch);
         ch.lostRegistration();
+        if (r != -EBADF && r != -ENOENT) {
+            // ENOSPC (max_user_watches), ENOMEM: the socket is open and would never get an event.
+            ch.registrationFailed(exception("epoll_ctl", r));
+        }
+        // else the socket was closed under us: nothing is registered; the owner finds out
+        // through its own close path.
+    }
+
+    /**
+     * An error or hang-up on a socket whose interest has nothing for it (a connection that stopped
+     * reading, with no output queued). epoll reports both whatever the interest set, so disarming
+     * cannot silence them and every wait would return at once. A pending error (the peer's reset)
+     * goes to the handle, which closes with it; otherwise the socket leaves the epoll set until the
+     * interest changes ({@link #PARKED}), as NIO's selector deregisters a key with no interest.
+     * Returns 1 when the handle closed.
+     */
+    private int hangUp(Pollable ch, int fd, int mask) {
+        if ((mask & EPOLLERR) != 0) {
+            int err = getIntOption(fd, SOL_SOCKET, SO_ERROR); // reading it clears it
+            if (err > 0 && ch.pendingError(exception("read", err))) {
+                return 1;
+            }
+        }
+        if (epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0L) == 0) {
+            ch.armed = PARKED;
+        }
+        return 0;
     }
 
     private void disarm(Pollable ch, int interest) {
