@@ -24,6 +24,17 @@ import java.nio.channels.UnresolvedAddressException;
  * <p>Threading: stateless; called on the loop thread of the handle, as every {@link Poller} method.
  */
 final class EpollSockets {
+    private static final boolean PREFER_IPV4 = Boolean.getBoolean("java.net.preferIPv4Stack");
+    private static final InetAddress IPV6_ANY;
+
+    static {
+        try {
+            IPV6_ANY = InetAddress.getByAddress(new byte[16]);
+        } catch (java.net.UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private EpollSockets() {
     }
 
@@ -49,11 +60,28 @@ final class EpollSockets {
         }
     }
 
+    /**
+     * Listens as NIO does: an IPv4 wildcard ({@code 0.0.0.0}, {@code new InetSocketAddress(port)})
+     * opens a dual-stack {@code AF_INET6} socket on {@code ::} that accepts IPv4 clients too (as
+     * IPv4-mapped addresses, reported as IPv4), unless IPv6 is missing or
+     * {@code java.net.preferIPv4Stack} is set; every {@code AF_INET6} listener clears
+     * {@code IPV6_V6ONLY}, as the JDK does, so {@code ::} is dual-stack whatever the sysctl says.
+     */
     static void listen(Pollable ch, InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
         int family = family(address);
-        int fd = socketStream(family);
+        int fd;
+        if (family == AF_INET && address.getAddress().isAnyLocalAddress() && !PREFER_IPV4
+                && (fd = socketStream(AF_INET6)) >= 0) {
+            family = AF_INET6;
+            address = new InetSocketAddress(IPV6_ANY, address.getPort());
+        } else {
+            fd = socketStream(family);
+        }
         check(fd, "socket");
         try {
+            if (family == AF_INET6) {
+                check(setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0), "setsockopt(IPV6_V6ONLY)");
+            }
             check(setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1), "setsockopt(SO_REUSEADDR)");
             if (reusePort) {
                 check(setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1), "setsockopt(SO_REUSEPORT)");
