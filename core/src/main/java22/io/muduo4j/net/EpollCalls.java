@@ -63,6 +63,12 @@ final class EpollCalls {
      * every event of {@code fd} (see {@link #eventData}); ignored for {@link #EPOLL_CTL_DEL}.
      */
     static int epollCtl(int epfd, int op, int fd, int events, long data) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.EPOLL_CTL);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.EVENT, events);
         s.mem.set(JAVA_LONG_UNALIGNED, Scratch.EVENT + EPOLL_DATA_OFFSET, data);
@@ -79,6 +85,12 @@ final class EpollCalls {
      * number filled, or -errno ({@code -EINTR} after a signal: call again).
      */
     static int epollWait(int epfd, long eventsAddress, int maxEvents, int timeoutMs) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.EPOLL_WAIT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((int) EPOLL_WAIT.invokeExact(s.capture, epfd, eventsAddress, maxEvents, timeoutMs), s);
@@ -109,6 +121,12 @@ final class EpollCalls {
 
     /** Adds 1 to the eventfd's counter (an 8-byte write), making it readable: 0 or -errno. */
     static int eventfdSignal(int fd) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.EVENTFD_WRITE);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_LONG, Scratch.COUNTER, 1L);
         try {
@@ -124,6 +142,12 @@ final class EpollCalls {
      * {@link Integer#MAX_VALUE}), or -errno ({@code -EAGAIN}: none).
      */
     static int eventfdDrain(int fd) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.EVENTFD_READ);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             long r = (long) READ.invokeExact(s.capture, fd, s.base + Scratch.COUNTER, 8L);

@@ -53,18 +53,18 @@ final class EpollPoller extends Poller {
     EpollPoller() throws IOException {
         int ep = epollCreate();
         if (ep < 0) {
-            throw exception("epoll_create1", ep);
+            throw ioException("epoll_create1", ep);
         }
         int wake = eventfd();
         if (wake < 0) {
             Syscalls.close(ep);
-            throw exception("eventfd", wake);
+            throw ioException("eventfd", wake);
         }
         int r = epollCtl(ep, EPOLL_CTL_ADD, wake, EPOLLIN, data(wake, 0));
         if (r < 0) {
             Syscalls.close(wake);
             Syscalls.close(ep);
-            throw exception("epoll_ctl", r);
+            throw ioException("epoll_ctl", r);
         }
         epfd = ep;
         wakeFd = wake;
@@ -96,7 +96,7 @@ final class EpollPoller extends Poller {
             if (n == -EINTR) {
                 return 0;
             }
-            throw exception("epoll_wait", n);
+            throw ioException("epoll_wait", n);
         }
         long base = eventsAddress;
         int handled = 0;
@@ -217,7 +217,7 @@ final class EpollPoller extends Poller {
         ch.lostRegistration();
         if (r != -EBADF && r != -ENOENT) {
             // ENOSPC (max_user_watches), ENOMEM: the socket is open and would never get an event.
-            ch.registrationFailed(exception("epoll_ctl", r));
+            ch.registrationFailed(ioException("epoll_ctl", r));
         }
         // else the socket was closed under us: nothing is registered; the owner finds out
         // through its own close path.
@@ -234,7 +234,7 @@ final class EpollPoller extends Poller {
     private int hangUp(Pollable ch, int fd, int mask) {
         if ((mask & EPOLLERR) != 0) {
             int err = getIntOption(fd, SOL_SOCKET, SO_ERROR); // reading it clears it
-            if (err > 0 && ch.pendingError(exception("read", err))) {
+            if (err > 0 && ch.pendingError(ioException("read", err))) {
                 return 1;
             }
         }
@@ -299,7 +299,7 @@ final class EpollPoller extends Poller {
         int r = Syscalls.close(epfd);
         table = new Pollable[0];
         if (r < 0) {
-            throw exception("close(epoll)", r);
+            throw ioException("close(epoll)", r);
         }
     }
 

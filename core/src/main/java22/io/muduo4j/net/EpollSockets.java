@@ -108,7 +108,7 @@ final class EpollSockets {
                 return false;
             }
             if (fd != -EINTR) {
-                throw exception("accept", fd);
+                throw ioException("accept", fd);
             }
         }
     }
@@ -171,7 +171,7 @@ final class EpollSockets {
             if (r == -EAGAIN || r == -EINTR) {
                 return 0;
             }
-            throw exception("read", (int) r);
+            throw ioException("read", (int) r);
         }
         int n = (int) r;
         if (n <= writable) {
@@ -196,7 +196,7 @@ final class EpollSockets {
             if (r == -EAGAIN || r == -EINTR) {
                 return 0;
             }
-            throw exception("write", (int) r);
+            throw ioException("write", (int) r);
         }
         src.retrieve((int) r);
         return (int) r;

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.ProtocolException;
+import java.net.SocketException;
 
 /**
  * The errno values the epoll transport tells apart, their names, glibc's texts for them, and the
@@ -17,6 +19,7 @@ final class Errno {
     static final int EPERM = 1;
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int EIO = 5;
     static final int EBADF = 9;
     static final int EAGAIN = 11;
     static final int ENOMEM = 12;
@@ -27,6 +30,8 @@ final class Errno {
     static final int ENFILE = 23;
     static final int EMFILE = 24;
     static final int EPIPE = 32;
+    static final int ENOSPC = 28;
+    static final int EPROTO = 71;
     static final int ENOTSOCK = 88;
     static final int EOPNOTSUPP = 95;
     static final int EAFNOSUPPORT = 97;
@@ -54,6 +59,7 @@ final class Errno {
             case EPERM -> "EPERM";
             case ENOENT -> "ENOENT";
             case EINTR -> "EINTR";
+            case EIO -> "EIO";
             case EBADF -> "EBADF";
             case EAGAIN -> "EAGAIN";
             case ENOMEM -> "ENOMEM";
@@ -64,6 +70,8 @@ final class Errno {
             case ENFILE -> "ENFILE";
             case EMFILE -> "EMFILE";
             case EPIPE -> "EPIPE";
+            case ENOSPC -> "ENOSPC";
+            case EPROTO -> "EPROTO";
             case ENOTSOCK -> "ENOTSOCK";
             case EOPNOTSUPP -> "EOPNOTSUPP";
             case EAFNOSUPPORT -> "EAFNOSUPPORT";
@@ -91,6 +99,7 @@ final class Errno {
             case EPERM -> "Operation not permitted";
             case ENOENT -> "No such file or directory";
             case EINTR -> "Interrupted system call";
+            case EIO -> "Input/output error";
             case EBADF -> "Bad file descriptor";
             case EAGAIN -> "Resource temporarily unavailable";
             case ENOMEM -> "Cannot allocate memory";
@@ -100,6 +109,8 @@ final class Errno {
             case ENFILE -> "Too many open files in system";
             case EMFILE -> "Too many open files";
             case EPIPE -> "Broken pipe";
+            case ENOSPC -> "No space left on device";
+            case EPROTO -> "Protocol error";
             case ENOTSOCK -> "Socket operation on non-socket";
             case EOPNOTSUPP -> "Operation not supported";
             case EAFNOSUPPORT -> "Address family not supported by protocol";
@@ -121,26 +132,56 @@ final class Errno {
     }
 
     /**
-     * The exception the JDK's own sockets would throw for {@code errno} (accepts -errno too):
-     * {@link ConnectException} for a refused or timed-out connect, {@link BindException} for an
-     * address in use or not available, {@link NoRouteToHostException} for an unreachable host or
-     * network, {@link IOException} otherwise; the message reads
-     * {@code "connect: Connection refused (ECONNREFUSED)"}. A reset ({@code ECONNRESET}) or a
-     * broken pipe ({@code EPIPE}) is an {@link IOException} without a stack trace.
+     * The exception the JDK's own sockets throw for {@code errno} (accepts -errno too) from a
+     * socket call ({@code socket}, {@code bind}, {@code listen}, {@code connect} and its
+     * completion, {@code setsockopt}, {@code getsockname}, {@code shutdown}): the classes of the
+     * JDK's {@code handleSocketError} (libnio's {@code Net.c}), so that a caller that decides by
+     * class ({@code Connector.isFatal}) decides the same on every transport.
+     * <ul>
+     *   <li>{@link ConnectException}: {@code ECONNREFUSED}, {@code ETIMEDOUT}, {@code ENOTCONN};</li>
+     *   <li>{@link NoRouteToHostException}: {@code EHOSTUNREACH};</li>
+     *   <li>{@link BindException}: {@code EADDRINUSE}, {@code EADDRNOTAVAIL}, {@code EACCES};</li>
+     *   <li>{@link ProtocolException}: {@code EPROTO};</li>
+     *   <li>{@link SocketException} for every other value ({@code EPERM}, {@code EAFNOSUPPORT},
+     *       {@code ENETUNREACH}, {@code EMFILE}, {@code ENOBUFS}, ...);</li>
+     *   <li>a reset ({@code ECONNRESET}) or a broken pipe ({@code EPIPE}): a {@link SocketException}
+     *       without a stack trace, as {@link #ioException}.</li>
+     * </ul>
+     * The message reads {@code "connect: Connection refused (ECONNREFUSED)"}.
      */
     static IOException exception(String what, int errno) {
         int e = Math.abs(errno);
         if (e == ECONNRESET || e == EPIPE) {
             return peerEnded(what, e);
         }
-        String text = description(e);
-        String message = text == null ? what + ": " + errnoName(e) : what + ": " + text + " (" + errnoName(e) + ")";
+        String message = message(what, e);
         return switch (e) {
-            case ECONNREFUSED, ETIMEDOUT -> new ConnectException(message);
-            case EADDRINUSE, EADDRNOTAVAIL -> new BindException(message);
-            case ENETUNREACH, EHOSTUNREACH -> new NoRouteToHostException(message);
-            default -> new IOException(message);
+            case ECONNREFUSED, ETIMEDOUT, ENOTCONN -> new ConnectException(message);
+            case EHOSTUNREACH -> new NoRouteToHostException(message);
+            case EADDRINUSE, EADDRNOTAVAIL, EACCES -> new BindException(message);
+            case EPROTO -> new ProtocolException(message);
+            default -> new SocketException(message);
         };
+    }
+
+    /**
+     * The exception the JDK throws for {@code errno} from a data or descriptor call ({@code read},
+     * {@code write}, {@code accept}, {@code close}, the multiplexer's calls): an
+     * {@link IOException} with the text of the error ({@code accept: Too many open files (EMFILE)}),
+     * and for a reset or a broken pipe a {@link SocketException} without a stack trace (the JDK's
+     * read throws {@code SocketException("Connection reset")}).
+     */
+    static IOException ioException(String what, int errno) {
+        int e = Math.abs(errno);
+        if (e == ECONNRESET || e == EPIPE) {
+            return peerEnded(what, e);
+        }
+        return new IOException(message(what, e));
+    }
+
+    private static String message(String what, int e) {
+        String text = description(e);
+        return text == null ? what + ": " + errnoName(e) : what + ": " + text + " (" + errnoName(e) + ")";
     }
 
     /**
@@ -161,8 +202,8 @@ final class Errno {
         return new PeerEndedException(message);
     }
 
-    /** An {@link IOException} without a stack trace (see {@link #peerEnded}). */
-    static final class PeerEndedException extends IOException {
+    /** A {@link SocketException} without a stack trace (see {@link #peerEnded}). */
+    static final class PeerEndedException extends SocketException {
         private static final long serialVersionUID = 1L;
 
         PeerEndedException(String message) {

@@ -97,6 +97,12 @@ final class Syscalls {
 
     /** {@code socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)}: a descriptor or -errno. */
     static int socketStream(int family) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SOCKET);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((int) SOCKET.invokeExact(s.capture, family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), s);
@@ -114,6 +120,12 @@ final class Syscalls {
      * @throws IllegalArgumentException if {@code a} is unresolved (resolving is not a system call)
      */
     static int bind(int fd, int family, InetSocketAddress a) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.BIND);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         int len = s.sockaddr.encode(family, a);
         if (len < 0) {
@@ -134,6 +146,12 @@ final class Syscalls {
      * @throws IllegalArgumentException if {@code a} is unresolved
      */
     static int connect(int fd, int family, InetSocketAddress a) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.CONNECT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         int len = s.sockaddr.encode(family, a);
         if (len < 0) {
@@ -148,6 +166,12 @@ final class Syscalls {
 
     /** {@code listen(fd, backlog)}: 0 or -errno. */
     static int listen(int fd, int backlog) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.LISTEN);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((int) LISTEN.invokeExact(s.capture, fd, backlog), s);
@@ -162,6 +186,12 @@ final class Syscalls {
      * The peer's address is not fetched: {@link #peerAddress} when wanted.
      */
     static int accept(int listenFd) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.ACCEPT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((int) ACCEPT4.invokeExact(s.capture, listenFd, 0L, 0L, SOCK_NONBLOCK | SOCK_CLOEXEC), s);
@@ -172,6 +202,12 @@ final class Syscalls {
 
     /** {@code setsockopt(fd, level, name, &value, sizeof(int))}: 0 or -errno. */
     static int setIntOption(int fd, int level, int name, int value) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SETSOCKOPT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.OPTVAL, value);
         try {
@@ -186,6 +222,12 @@ final class Syscalls {
      * which reading clears; buffer sizes; flags as 0 or 1), or -errno.
      */
     static int getIntOption(int fd, int level, int name) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.GETSOCKOPT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.OPTVAL, 0);
         s.mem.set(JAVA_INT, Scratch.OPTLEN, 4);
@@ -203,6 +245,12 @@ final class Syscalls {
      * more, close blocks up to that long. 0 or -errno.
      */
     static int setLinger(int fd, boolean on, int seconds) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SETSOCKOPT);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.OPTVAL, on ? 1 : 0); // struct linger { int l_onoff; int l_linger; }
         s.mem.set(JAVA_INT, Scratch.OPTVAL + 4, seconds);
@@ -229,6 +277,12 @@ final class Syscalls {
      * ({@code ENOTCONN}: a connect still in progress), or -errno. Allocates nothing.
      */
     static int connected(int fd) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.GETPEERNAME);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.ADDRLEN, Sockaddr.SOCKADDR_STORAGE_SIZE);
         try {
@@ -245,6 +299,12 @@ final class Syscalls {
 
     /** The socket's local port ({@code getsockname}), or -errno. Allocates nothing. */
     static int localPort(int fd) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.GETSOCKNAME);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.ADDRLEN, Sockaddr.SOCKADDR_STORAGE_SIZE);
         try {
@@ -259,6 +319,12 @@ final class Syscalls {
     }
 
     private static InetSocketAddress name(MethodHandle h, String what, int fd) throws IOException {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(h == GETSOCKNAME ? Faults.Call.GETSOCKNAME : Faults.Call.GETPEERNAME);
+            if (f != 0) {
+                throw Errno.exception(what, f);
+            }
+        }
         Scratch s = Scratch.current();
         s.mem.set(JAVA_INT, Scratch.ADDRLEN, Sockaddr.SOCKADDR_STORAGE_SIZE);
         int r;
@@ -277,6 +343,12 @@ final class Syscalls {
 
     /** {@code read(fd, address, length)}: bytes read, 0 at end of stream, or -errno ({@code -EAGAIN}). */
     static long read(int fd, long address, int length) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.READ);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((long) READ.invokeExact(s.capture, fd, address, (long) length), s);
@@ -291,6 +363,12 @@ final class Syscalls {
      * -errno.
      */
     static long readv2(int fd, long address1, int length1, long address2, int length2) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.READV);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.iovecs(address1, length1, address2, length2);
         try {
@@ -305,6 +383,12 @@ final class Syscalls {
      * {@code -ECONNRESET} or {@code -EPIPE}, never a SIGPIPE.
      */
     static long send(int fd, long address, int length) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SEND);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((long) SEND.invokeExact(s.capture, fd, address, (long) length, MSG_NOSIGNAL), s);
@@ -318,6 +402,12 @@ final class Syscalls {
      * bytes sent in total, the first region's before the second's, or -errno.
      */
     static long sendv2(int fd, long address1, int length1, long address2, int length2) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SENDMSG);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         s.iovecs(address1, length1, address2, length2);
         try {
@@ -329,6 +419,12 @@ final class Syscalls {
 
     /** {@code shutdown(fd, how)} ({@link #SHUT_WR} sends a FIN after the queued data): 0 or -errno. */
     static int shutdown(int fd, int how) {
+        if (Faults.ENABLED) {
+            int f = Faults.inject(Faults.Call.SHUTDOWN);
+            if (f != 0) {
+                return f;
+            }
+        }
         Scratch s = Scratch.current();
         try {
             return result((int) SHUTDOWN.invokeExact(s.capture, fd, how), s);
@@ -344,7 +440,11 @@ final class Syscalls {
     static int close(int fd) {
         Scratch s = Scratch.current();
         try {
-            return result((int) CLOSE.invokeExact(s.capture, fd), s);
+            int r = result((int) CLOSE.invokeExact(s.capture, fd), s);
+            if (Faults.ENABLED && r == 0) {
+                r = Faults.inject(Faults.Call.CLOSE); // closed all the same, as Linux does
+            }
+            return r;
         } catch (Throwable t) {
             throw rethrow(t);
         }
