@@ -5,6 +5,8 @@ import static io.muduo4j.net.Errno.*;
 import static io.muduo4j.net.Syscalls.*;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;
 import java.nio.ByteBuffer;
@@ -36,14 +38,24 @@ final class EpollPoller extends Poller {
     private static final int PARKED = -1;
 
     private final int epfd;
-    private final int wakeFd;
+    final int wakeFd; // package-private for the late-wake-up test
     private final ByteBuffer events = ByteBuffer.allocateDirect(MAX_EVENTS * EPOLL_EVENT_SIZE);
     private final long eventsAddress;
     private Pollable[] table = new Pollable[1024]; // by descriptor; loop thread only
     private int nextTag;
     private ByteBuffer scratch; // the loop's read scratch, whose address is cached below
     private long scratchAddress;
-    private boolean open = true;
+    private volatile boolean open = true;
+    private volatile int wakers; // producers inside wakeup(); see close()
+    private static final VarHandle WAKERS;
+
+    static {
+        try {
+            WAKERS = MethodHandles.lookup().findVarHandle(EpollPoller.class, "wakers", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Why this transport cannot run here, or null; read by {@link Pollers} by name. */
     static String unavailableReason() {
@@ -147,9 +159,21 @@ final class EpollPoller extends Poller {
         return handled;
     }
 
+    /**
+     * Any thread. Bracketed by {@link #wakers} so that {@link #close()} never closes the eventfd
+     * under a producer that won the wake-up and was preempted before its write: the number could be
+     * another socket's by then, and 8 bytes would go into it.
+     */
     @Override
     void wakeup() {
-        eventfdSignal(wakeFd); // EAGAIN (the counter is full) still leaves the loop woken
+        WAKERS.getAndAdd(this, 1);
+        try {
+            if (open) {
+                eventfdSignal(wakeFd); // EAGAIN (the counter is full) still leaves the loop woken
+            }
+        } finally {
+            WAKERS.getAndAdd(this, -1);
+        }
     }
 
     @Override
@@ -295,6 +319,11 @@ final class EpollPoller extends Poller {
             return;
         }
         open = false;
+        // A producer counted in before it could see open == false may still write: wait for it
+        // (one write system call at most). One counted in after sees false and writes nothing.
+        while (wakers != 0) {
+            Thread.onSpinWait();
+        }
         Syscalls.close(wakeFd);
         int r = Syscalls.close(epfd);
         table = new Pollable[0];

@@ -241,4 +241,36 @@ class EpollPollerTest {
             }
         });
     }
+
+    /**
+     * A producer that won the wake-up and signals only after the loop closed its poller must not
+     * write into the descriptor that took the eventfd's number: here a new eventfd is given that
+     * number, and the late wake-up must leave it unsignalled.
+     */
+    @Test
+    void aWakeUpAfterCloseWritesIntoNoReusedDescriptor() throws Exception {
+        EpollPoller p = new EpollPoller();
+        int wake = p.wakeFd;
+        p.close();
+        int[] opened = new int[16];
+        int n = 0;
+        int reused = -1;
+        try {
+            while (n < opened.length && reused < 0) {
+                int fd = EpollCalls.eventfd();
+                assertTrue(fd >= 0, "eventfd: " + fd);
+                opened[n++] = fd;
+                if (fd == wake) {
+                    reused = fd;
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(reused >= 0, "the closed eventfd's number was not reused");
+            p.wakeup(); // late: the poller is closed
+            assertEquals(-Errno.EAGAIN, EpollCalls.eventfdDrain(reused), "the late wake-up wrote into descriptor " + reused);
+        } finally {
+            for (int i = 0; i < n; i++) {
+                Syscalls.close(opened[i]);
+            }
+        }
+    }
 }
