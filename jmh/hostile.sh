@@ -15,6 +15,9 @@
 #   --scenarios LIST  HostileCheck scenarios (default 1,2,3,4,5,6 plus the fd-flood run of 7);
 #                     given explicitly, the flood run happens only if LIST contains 7
 #   --no-flood        skip the ulimit -n 128 run of scenario 7
+#   --no-relay        skip scenario 8 (paused-reset) against examples.TcpRelay; it runs by default
+#                     when muduo4j is among the impls, and with --scenarios only if LIST contains 8;
+#                     a relay on the epoll transport must also release the dead client's backend
 #   --expect-transport T  fail a muduo4j server whose 'listening on' line does not name transport
 #                     T (nio or epoll): the default, auto, falls back to nio where epoll cannot run
 #   --seed S          HostileCheck --seed (default 1)
@@ -44,6 +47,7 @@ THREADS="1 2"
 SERVER_CMDS=()
 SCENARIOS=""
 FLOOD=1
+RELAY=1
 SEED=1
 SELFTEST=0
 EXPECT_TRANSPORT=""
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
     --server-cmd) [ $# -ge 2 ] || die2 "--server-cmd needs a command"; SERVER_CMDS+=("$2"); shift ;;
     --scenarios) [ $# -ge 2 ] || die2 "--scenarios needs a list"; SCENARIOS="$2"; shift ;;
     --no-flood) FLOOD=0 ;;
+    --no-relay) RELAY=0 ;;
     --expect-transport) [ $# -ge 2 ] || die2 "--expect-transport needs a value"
       case "$2" in nio|epoll) EXPECT_TRANSPORT="$2" ;; *) die2 "--expect-transport: '$2' is not nio or epoll" ;; esac; shift ;;
     --seed) [ $# -ge 2 ] || die2 "--seed needs a value"; SEED="$2"; shift ;;
@@ -71,18 +76,21 @@ done
 MAIN_SCEN="1,2,3,4,5,6"
 if [ -n "$SCENARIOS" ]; then
   FLOOD_WANTED=0
+  RELAY_WANTED=0
   MAIN_SCEN=""
   IFS=',' read -r -a _sc <<< "$SCENARIOS"
   for s in "${_sc[@]}"; do
     s="${s// /}"
     case "$s" in
       7|fd-flood) FLOOD_WANTED=1 ;;
-      all) MAIN_SCEN="${MAIN_SCEN:+$MAIN_SCEN,}1,2,3,4,5,6"; FLOOD_WANTED=1 ;;
+      8|paused-reset) RELAY_WANTED=1 ;;
+      all) MAIN_SCEN="${MAIN_SCEN:+$MAIN_SCEN,}1,2,3,4,5,6"; FLOOD_WANTED=1; RELAY_WANTED=1 ;;
       "") ;;
       *) MAIN_SCEN="${MAIN_SCEN:+$MAIN_SCEN,}$s" ;;
     esac
   done
   [ "$FLOOD_WANTED" = 1 ] || FLOOD=0
+  [ "$RELAY_WANTED" = 1 ] || RELAY=0
 fi
 
 cd "$ROOT" || exit 1
@@ -220,6 +228,7 @@ T_ALL=$(date +%s)
 # one configuration: LABEL KIND ARG(EchoServer args or command)
 run_config() {
   local label="$1" kind="$2" arg="$3" t0 rc_main="-" rc_flood="-"
+  [ -n "$MAIN_SCEN" ] || [ "$FLOOD" = 1 ] || return 0
   t0=$(date +%s)
   if [ -n "$MAIN_SCEN" ]; then
     echo "== $label: scenarios $MAIN_SCEN"
@@ -261,6 +270,36 @@ run_config() {
   [ "$rc_main" = no-server ] && note="$note [server did not start]"
   [ "$rc_flood" = no-server ] && note="$note [flood server did not start]"
   [ "$rc_main" = wrong-transport ] || [ "$rc_flood" = wrong-transport ] && note="$note [not transport $EXPECT_TRANSPORT]"
+  SUMMARY+=("$(printf '%-28s %2d passed, %2d failed  (%ss)%s' "$label" "$pass" "$fail" "$(( $(date +%s) - t0 ))" "$note")")
+}
+
+# scenario 8 against examples.TcpRelay forwarding to a backend the checker plays (and never reads)
+run_relay() {
+  local label="muduo4j-relay" t0 bport rc="-" release=() note=""
+  t0=$(date +%s)
+  echo "== $label: scenario 8 (paused-reset) against TcpRelay"
+  bport="$(free_port)" || { FAILED=1; SUMMARY+=("$(printf '%-28s no free backend port' "$label")"); return; }
+  if start_server "$label" "" java "io.muduo4j.examples.TcpRelay --port 0 --backend-port $bport"; then
+    echo "[$label] server pid $SRV_PID port $SRV_PORT, backend port $bport"
+    echo "[$label] $(grep -m1 'listening on' "$SRV_LOG")"
+    # where the kernel reports a paused socket's reset (epoll), the relay must give up its backend
+    grep -m1 'listening on' "$SRV_LOG" | grep -q 'transport epoll' && release=(--expect-release)
+    if [ -n "$EXPECT_TRANSPORT" ] && ! grep -m1 'listening on' "$SRV_LOG" | grep -q "transport $EXPECT_TRANSPORT"; then
+      echo "[$label] FAIL: expected transport $EXPECT_TRANSPORT: $(grep -m1 'listening on' "$SRV_LOG")" >&2
+      FAILED=1; rc="wrong-transport"; note=" [not transport $EXPECT_TRANSPORT]"
+    else
+      run_check "$label" 8 --backend-port "$bport" "${release[@]}"
+      rc=$CHECK_RC
+      [ "$CHECK_RC" = 0 ] || { FAILED=1; server_log_excerpt "$label"; }
+    fi
+    stop_server "$SRV_PID"
+  else
+    FAILED=1; note=" [server did not start]"
+  fi
+  local pass=0 fail=0
+  if [ -f "$WORK/check-$label.out" ]; then
+    pass=$(grep -c '^PASS ' "$WORK/check-$label.out"); fail=$(grep -c '^FAIL ' "$WORK/check-$label.out")
+  fi
   SUMMARY+=("$(printf '%-28s %2d passed, %2d failed  (%ss)%s' "$label" "$pass" "$fail" "$(( $(date +%s) - t0 ))" "$note")")
 }
 
@@ -309,6 +348,9 @@ else
     n=$((n + 1))
     run_config "server-cmd$n" cmd "$c"
   done
+  if [ "$RELAY" = 1 ] && [[ " ${IMPLS[*]} " == *" muduo4j "* ]]; then
+    run_relay
+  fi
 fi
 
 echo "== summary ($(( $(date +%s) - T_ALL )) s)"

@@ -55,11 +55,16 @@ import picocli.CommandLine.Spec;
                 "                  sent comes back, no EOF/RST",
                 "  7 fd-flood      server under ulimit -n 128, 300 connections: existing one",
                 "                  served, server CPU < 50%% of a core, new ones echo after",
-                "5-7 need --pid. Prints one line per scenario and 'N passed, M failed';",
+                "  8 paused-reset  against a relay (TcpRelay) to a backend this checker",
+                "                  plays on --backend-port and never reads: a client fills",
+                "                  the relay until it stops reading, then resets: relay CPU",
+                "                  < 20%% of a core over 3 s (no spin); with --expect-release",
+                "                  the relay also drops the backend connection within 5 s",
+                "5-8 need --pid, 8 --backend-port. Prints one line per scenario and 'N passed, M failed';",
                 "exit 1 iff any FAIL, 2 on bad arguments."})
 public final class HostileCheck implements java.util.concurrent.Callable<Integer> {
     private static final String[] NAMES = {"", "stream", "fin", "reset-storm", "concurrent", "fd-stability",
-        "non-reader", "fd-flood"};
+        "non-reader", "fd-flood", "paused-reset"};
 
     @Spec
     CommandSpec spec;
@@ -89,6 +94,14 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
     @Option(names = "--flood", defaultValue = "300", paramLabel = "N",
             description = "Connections opened in scenario 7. Default: ${DEFAULT-VALUE}.")
     int flood;
+
+    @Option(names = "--backend-port", paramLabel = "Q",
+            description = "Scenario 8: the port the relay under test forwards to; the checker listens there.")
+    Integer backendPort;
+
+    @Option(names = "--expect-release",
+            description = "Scenario 8: the relay must close the backend connection of a client that reset while paused.")
+    boolean expectRelease;
 
     @Option(names = "--clk-tck", defaultValue = "100", paramLabel = "HZ",
             description = "Clock ticks per second of /proc/PID/stat (getconf CLK_TCK). Default: ${DEFAULT-VALUE}.")
@@ -151,7 +164,7 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
                     n = -1;
                 }
             }
-            Cli.require(spec, n >= 1 && n < NAMES.length, "unknown scenario '" + s + "' (1-7 or " +
+            Cli.require(spec, n >= 1 && n < NAMES.length, "unknown scenario '" + s + "' (1-8 or " +
                     String.join(", ", Arrays.asList(NAMES).subList(1, NAMES.length)) + ")");
             chosen.add(n);
         }
@@ -204,9 +217,93 @@ public final class HostileCheck implements java.util.concurrent.Callable<Integer
                 return proc == null ? skipNoPid() : nonReader();
             case 7:
                 return proc == null ? skipNoPid() : fdFlood();
+            case 8:
+                if (backendPort == null) {
+                    return new Result(Status.SKIP, "needs --backend-port (a relay to a backend the checker plays)");
+                }
+                return proc == null ? skipNoPid() : pausedReset();
             default:
                 throw new AssertionError(n);
         }
+    }
+
+    /**
+     * Scenario 8: a client of a relay whose backend never reads fills the relay until it stops
+     * reading the client (back-pressure), then resets. The relay's connection to that client is
+     * paused with nothing to write: a transport that reports the reset whatever the interest
+     * (epoll) must neither spin on it nor, with {@code --expect-release}, keep the backend
+     * connection of the dead client.
+     */
+    private Result pausedReset() throws Exception {
+        List<String> why = new ArrayList<>();
+        try (java.net.ServerSocket backend = new java.net.ServerSocket()) {
+            backend.setReceiveBufferSize(64 * 1024);
+            backend.setReuseAddress(true);
+            backend.bind(new InetSocketAddress(server.getAddress(), backendPort));
+            backend.setSoTimeout(10_000);
+            SocketChannel client = SocketChannel.open(server);
+            client.setOption(StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+            client.configureBlocking(false);
+            try (Socket b = backend.accept()) { // the relay's connection for this client; never read
+                int relayPort = b.getPort();
+                ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+                long sent = 0;
+                long lastProgress = System.nanoTime();
+                while (System.nanoTime() - lastProgress < TimeUnit.SECONDS.toNanos(1) && sent < (1L << 30)) {
+                    chunk.clear();
+                    int n = client.write(chunk);
+                    if (n > 0) {
+                        sent += n;
+                        lastProgress = System.nanoTime();
+                    } else {
+                        Thread.sleep(10);
+                    }
+                }
+                client.setOption(StandardSocketOptions.SO_LINGER, 0);
+                client.close(); // a reset, while the relay does not read this client
+                long ticks0 = proc.cpuTicks();
+                long w0 = System.nanoTime();
+                Thread.sleep(3_000);
+                long ticks = proc.cpuTicks() - ticks0;
+                double cpuPct = 100.0 * ticks / clkTck / ((System.nanoTime() - w0) / 1e9);
+                boolean released = false;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (!(released = !established(backendPort, relayPort)) && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                if (!proc.alive()) {
+                    why.add("relay_process_gone");
+                }
+                if (cpuPct > 20.0) {
+                    why.add(String.format(Locale.ROOT, "relay_cpu_%.0f%%>20%%_of_a_core_after_the_reset(spinning?)", cpuPct));
+                }
+                if (expectRelease && !released) {
+                    why.add("backend_connection_still_held_5_s_after_the_client_reset");
+                }
+                return result(why.isEmpty(), why, String.format(Locale.ROOT,
+                        "sent_before_pause=%d relay_cpu=%.1f%%(%d_ticks/3s) backend_released=%s%s", sent, cpuPct, ticks,
+                        released, expectRelease ? "" : "(not_required)"));
+            }
+        }
+    }
+
+    /** Whether this host has an ESTABLISHED TCP socket from local port {@code local} to remote port {@code remote}. */
+    private static boolean established(int local, int remote) throws IOException {
+        String l = String.format(Locale.ROOT, ":%04X", local);
+        String r = String.format(Locale.ROOT, ":%04X", remote);
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            Path p = Path.of(table);
+            if (!Files.exists(p)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(p)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[1].endsWith(l) && f[2].endsWith(r) && f[3].equals("01")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static Result skipNoPid() {

@@ -63,14 +63,16 @@ final class Examples {
     }
 
     /**
-     * Starts a server on a new loop thread, prints {@code listening on HOST:PORT} and blocks until
+     * Starts a server on a new loop thread, prints {@code NAME listening on HOST:PORT (transport T)} and blocks until
      * the JVM is stopped (Ctrl-C, SIGTERM), which closes the server and the loop.
      */
     static int serveUntilKilled(String name, Function<EventLoop, ? extends Server> start) throws InterruptedException {
         EventLoopThread thread = new EventLoopThread(name);
         Server server;
+        EventLoop loop;
         try {
-            server = start.apply(thread.startLoop());
+            loop = thread.startLoop();
+            server = start.apply(loop);
         } catch (RuntimeException e) {
             thread.close();
             throw e;
@@ -80,7 +82,8 @@ final class Examples {
             thread.close();
         }, name + "-shutdown"));
         InetSocketAddress a = server.listenAddress();
-        System.out.println(name + " listening on " + a.getAddress().getHostAddress() + ":" + a.getPort());
+        System.out.println(name + " listening on " + a.getAddress().getHostAddress() + ":" + a.getPort()
+                + " (transport " + loop.transport().name().toLowerCase(java.util.Locale.ROOT) + ")");
         System.out.flush();
         new CountDownLatch(1).await();
         return 0;

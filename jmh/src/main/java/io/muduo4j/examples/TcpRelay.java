@@ -29,7 +29,9 @@ import picocli.CommandLine.Spec;
  * <p>Closing follows the bytes. Half-closure is relayed: a FIN from one side becomes a
  * {@code shutdown()} of the other (its FIN goes out after every byte relayed before it), and the
  * other direction keeps flowing until it ends the same way. A side that goes down (reset, error)
- * makes the relay shut its partner down too. A backend that cannot be reached closes the client.
+ * makes the relay reset its partner (the stream was cut: the partner must not take a truncated
+ * stream for a complete one, nor be held until it reads what is queued for it). A backend that
+ * cannot be reached closes the client.
  */
 public final class TcpRelay implements Examples.Server {
     /** The default high-water mark (64 KiB): above it a side stops reading its partner. */
@@ -75,8 +77,11 @@ public final class TcpRelay implements Examples.Server {
         if (!in.connected()) {
             tunnels.decrementAndGet();
             TcpClient out = (TcpClient) in.context();
-            if (out.connection() == null) {
+            TcpConnection o = out.connection();
+            if (o == null) {
                 out.close();      // still connecting: give up
+            } else if (in.closeCause() != null) {
+                o.abort();        // the client's stream was cut (reset, error): cut the backend's too
             } else {
                 out.disconnect(); // FIN to the backend once the relayed bytes are written
             }
@@ -109,7 +114,11 @@ public final class TcpRelay implements Examples.Server {
                 }
                 in.startRead();
             } else {
-                in.shutdown(); // the backend is done: FIN to the client after the relayed bytes
+                if (o.closeCause() != null) {
+                    in.abort();    // the backend's stream was cut: cut the client's too
+                } else {
+                    in.shutdown(); // the backend is done: FIN to the client after the relayed bytes
+                }
                 out.close();
             }
         });

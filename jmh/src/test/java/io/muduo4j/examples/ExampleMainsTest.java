@@ -25,7 +25,7 @@ import picocli.CommandLine;
 /** The {@code main}s as the README runs them: separate JVMs, arguments, standard input and output. */
 @Timeout(120)
 class ExampleMainsTest {
-    private static final Pattern LISTENING = Pattern.compile(".* listening on ([0-9.]+):(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile(".* listening on ([0-9.]+):(\\d+) \\(transport (nio|epoll)\\)");
 
     /** A child JVM running one example's {@code main}; killed on close. */
     private static final class Child implements AutoCloseable {

@@ -175,4 +175,37 @@ class TcpRelayTest {
             relay.close();
         }
     }
+
+    /** A client that resets cuts the stream: the backend must see a reset too, never a clean end of stream. */
+    @Test
+    void aClientResetIsRelayedAsAReset() throws Exception {
+        try (ServerSocketChannel listener = listen(0); EventLoopThread t = new EventLoopThread("relay")) {
+            TcpRelay relay = new TcpRelay(t.startLoop(), ANY_LOCAL_PORT, (InetSocketAddress) listener.getLocalAddress(), 0);
+            relay.start();
+            java.util.concurrent.CountDownLatch firstBytes = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<String> ending = CompletableFuture.supplyAsync(() -> {
+                try (SocketChannel ch = listener.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocate(4096);
+                    while (true) {
+                        int n = ch.read(buf.clear());
+                        if (n < 0) {
+                            return "end of stream";
+                        }
+                        firstBytes.countDown();
+                    }
+                } catch (IOException e) {
+                    return "reset: " + e.getMessage();
+                }
+            });
+            SocketChannel client = SocketChannel.open(relay.listenAddress());
+            client.write(ByteBuffer.wrap(new byte[100]));
+            assertTrue(firstBytes.await(10, TimeUnit.SECONDS), "bytes relayed before the reset");
+            client.setOption(StandardSocketOptions.SO_LINGER, 0);
+            client.close(); // RST
+            String how = ending.get(10, TimeUnit.SECONDS);
+            assertTrue(how.startsWith("reset"), "the backend saw: " + how);
+            awaitTrue(() -> relay.tunnelCount() == 0, 10, "tunnel gone");
+            relay.close();
+        }
+    }
 }
