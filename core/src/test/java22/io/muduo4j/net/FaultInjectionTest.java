@@ -77,7 +77,20 @@ class FaultInjectionTest {
                 Arguments.of(Call.EPOLL_WAIT, Errno.EINVAL, Outcome.RETRIED, null), // reported, the loop goes on
                 Arguments.of(Call.EVENTFD_READ, Errno.EAGAIN, Outcome.RETRIED, null),
                 Arguments.of(Call.EPOLL_CTL, Errno.ENOSPC, Outcome.REFUSED, IOException.class),
-                Arguments.of(Call.EPOLL_CTL, Errno.ENOMEM, Outcome.REFUSED, IOException.class));
+                Arguments.of(Call.EPOLL_CTL, Errno.ENOMEM, Outcome.REFUSED, IOException.class),
+                // A failed accept is tried again at once (the acceptor's first recovery step): the
+                // pending connection is taken by the retry.
+                Arguments.of(Call.ACCEPT, Errno.EINTR, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.EAGAIN, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.ECONNABORTED, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.EMFILE, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.ENFILE, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.ENOBUFS, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.ENOMEM, Outcome.RETRIED, null),
+                Arguments.of(Call.ACCEPT, Errno.EPERM, Outcome.RETRIED, null),
+                // shutdown() (here from the message callback) that fails closes with the JDK's class
+                Arguments.of(Call.SHUTDOWN, Errno.ENOTCONN, Outcome.CLOSED, SocketException.class),
+                Arguments.of(Call.SHUTDOWN, Errno.ENOBUFS, Outcome.CLOSED, SocketException.class));
     }
 
     /**
@@ -92,6 +105,7 @@ class FaultInjectionTest {
         CompletableFuture<TcpConnection> firstDown = new CompletableFuture<>();
         AtomicInteger ups = new AtomicInteger();
         AtomicInteger downs = new AtomicInteger();
+        AtomicInteger messages = new AtomicInteger();
         TcpTestSupport.warmUpDescriptors();
         int fdsBefore = TcpTestSupport.openFds();
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(EventLoop.WaitMode.BLOCKING, (l, t) -> reported.add(t))
@@ -107,11 +121,16 @@ class FaultInjectionTest {
                         firstDown.complete(c);
                     }
                 });
-                s.setMessageCallback((c, b, t) -> c.send(b));
+                s.setMessageCallback((c, b, t) -> {
+                    c.send(b);
+                    if (call == Call.SHUTDOWN && messages.incrementAndGet() > 1) {
+                        c.shutdown(); // after the first message: the fault is armed by then
+                    }
+                });
             });
             EventLoop io = base; // no I/O threads: the base loop accepts and serves
             Thread ioThread = onLoop(io, Thread::currentThread);
-            boolean atAccept = call == Call.EPOLL_CTL || call == Call.SETSOCKOPT;
+            boolean atAccept = call == Call.EPOLL_CTL || call == Call.SETSOCKOPT || call == Call.ACCEPT;
             SocketChannel peer;
             if (atAccept) {
                 arm(call, errno, ioThread);
@@ -264,5 +283,75 @@ class FaultInjectionTest {
             server.close();
         }
         TcpTestSupport.awaitAtMost(TcpTestSupport::openFds, fdsBefore, "descriptors");
+    }
+
+    static Stream<Arguments> listens() {
+        return Stream.of(
+                // call, errno, the class the JDK throws for it from bind/listen
+                Arguments.of(Call.SOCKET, Errno.EMFILE, SocketException.class),
+                Arguments.of(Call.BIND, Errno.EADDRINUSE, BindException.class),
+                Arguments.of(Call.BIND, Errno.EACCES, BindException.class),
+                Arguments.of(Call.BIND, Errno.EADDRNOTAVAIL, BindException.class),
+                Arguments.of(Call.LISTEN, Errno.EADDRINUSE, BindException.class),
+                Arguments.of(Call.LISTEN, Errno.ENOBUFS, SocketException.class),
+                Arguments.of(Call.SETSOCKOPT, Errno.ENOMEM, SocketException.class));
+    }
+
+    /** A server whose listening socket cannot be set up: start() throws the JDK's class, nothing leaks, a later server starts. */
+    @ParameterizedTest(name = "{0} {1} -> {2}")
+    @MethodSource("listens")
+    void listenFault(Call call, int errno, Class<? extends IOException> jdkClass) throws Exception {
+        TcpTestSupport.warmUpDescriptors();
+        int fdsBefore = TcpTestSupport.openFds();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(EventLoop.WaitMode.BLOCKING).onTransport(Transport.EPOLL)) {
+            EventLoop base = loops.start("fault-listen");
+            TcpServer server = new TcpServer(base, TcpTestSupport.ANY_LOCAL_PORT, "fault-listen");
+            server.setLoopOptions(loops.loopOptions());
+            Faults.fail(call, errno, 1, null);
+            Throwable thrown = org.junit.jupiter.api.Assertions.assertThrows(Throwable.class, server::start);
+            Throwable io = thrown;
+            while (io != null && !(io instanceof IOException)) {
+                io = io.getCause();
+            }
+            assertTrue(io != null, "no IOException in " + thrown);
+            assertEquals(jdkClass, io.getClass(), "the class the JDK throws for " + Errno.errnoName(errno));
+            assertTrue(io.getMessage().contains(Errno.errnoName(errno)), io.getMessage());
+            assertEquals(1, Faults.hits(call), call + " made to fail");
+            Faults.clear();
+            server.close();
+            TcpServer next = TcpTestSupport.server(loops, base, "fault-listen-next", 0, s -> s.setMessageCallback((c, b, t) -> c.send(b)));
+            try (SocketChannel peer = SocketChannel.open(next.listenAddress())) {
+                TcpTestSupport.assertEchoes(peer, "a server started after the fault");
+            }
+            next.close();
+            SpinDetector.assertIdle(base, "after " + call + " " + Errno.errnoName(errno));
+        }
+        TcpTestSupport.awaitAtMost(TcpTestSupport::openFds, fdsBefore, "descriptors after " + call + " " + Errno.errnoName(errno));
+    }
+
+    /** A failed getsockname/getpeername: the address is null that once and not kept; asked again, the real one. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Call.class, names = {"GETSOCKNAME", "GETPEERNAME"})
+    void addressFault(Call call) throws Exception {
+        CompletableFuture<TcpConnection> up = new CompletableFuture<>();
+        try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(EventLoop.WaitMode.BLOCKING).onTransport(Transport.EPOLL)) {
+            EventLoop base = loops.start("fault-address");
+            TcpServer server = TcpTestSupport.server(loops, base, "fault-address", 0, s -> s.setConnectionCallback(c -> {
+                if (c.connected()) {
+                    up.complete(c);
+                }
+            }));
+            try (SocketChannel peer = SocketChannel.open(server.listenAddress())) {
+                TcpConnection c = get(up, "up");
+                boolean remote = call == Call.GETPEERNAME;
+                Faults.fail(call, Errno.ENOBUFS, 1, Thread.currentThread());
+                assertEquals(null, remote ? c.peerAddress() : c.localAddress(), "the failed call's answer");
+                assertEquals(1, Faults.hits(call));
+                assertEquals(remote ? peer.getLocalAddress() : peer.getRemoteAddress(),
+                        remote ? c.peerAddress() : c.localAddress(), "asked again");
+                assertTrue(c.connected(), "the connection is not affected");
+            }
+            server.close();
+        }
     }
 }
