@@ -612,8 +612,7 @@ class SyscallsTest {
     @Test
     void sendAndReadAllocateNothingOnAWarmThread() throws IOException {
         Windows r = warmWindows(PingPong::window, 5, "send+read pairs");
-        assertTrue(r.first >= 0 && r.second >= 0, "a send or read failed: " + r.text);
-        assertEquals(0, r.second, r.text);
+        assertCleanAfterWarmUp(r);
         assertReceived(0, PingPong.SIZE, 5);
     }
 
@@ -626,10 +625,25 @@ class SyscallsTest {
     @Test
     void sendAndReadCalledDeepInACallChainAllocateNothingOnAWarmThread() throws IOException {
         Windows r = warmWindows(Deep::window, 6, "deep send+read pairs");
-        assertTrue(r.first >= 0 && r.second >= 0, "a send or read failed: " + r.text);
-        assertEquals(0, r.first, r.text);
-        assertEquals(0, r.second, r.text);
+        assertCleanAfterWarmUp(r);
         assertReceived(0, PingPong.SIZE, 6);
+    }
+
+    /**
+     * The rest of a connection's system calls: socket, connect, accept4, epoll_ctl (add, modify,
+     * delete), setsockopt (SO_LINGER 0, so no TIME_WAIT piles up) and close, one cycle per
+     * connection through a listener, as the transport makes them.
+     */
+    @Test
+    void connectAcceptRegisterAndCloseAllocateNothingOnAWarmThread() throws IOException {
+        int l = listener(AF_INET, V4_LOOPBACK);
+        ok(EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, l, EPOLLIN, l), "epoll_ctl ADD listener");
+        InetSocketAddress to = Syscalls.localAddress(l);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported(), "JVM cannot count per-thread allocation");
+        mx.setThreadAllocatedMemoryEnabled(true);
+        Windows r = measureWindows(() -> Cycle.window(mx, l, to, ep, eventsAddress), "connect/accept/register/close cycles");
+        assertCleanAfterWarmUp(r);
     }
 
     /** One measured window: bytes the current thread allocated over {@link PingPong#PAIRS} pairs, -1 on a failure. */
@@ -637,8 +651,21 @@ class SyscallsTest {
         long measure(com.sun.management.ThreadMXBean mx, int client, int server, long out, long in, int ep, long events);
     }
 
-    /** Two windows measured after a warm-up that ends at the first clean window (at most 40), and their description. */
-    record Windows(long first, long second, String text) {
+    /** The warm-up (it must end clean), the measured windows (each must be 0), and their description. */
+    record Windows(boolean warmedUp, long[] measured, String text) {
+    }
+
+    /** Windows that must all be clean once the warm-up has had {@link #CLEAN_TO_START} clean windows in a row. */
+    private static final int CLEAN_TO_START = 3;
+    private static final int MAX_WARMUP = 60;
+    private static final int MEASURED = 5;
+
+    private static void assertCleanAfterWarmUp(Windows r) {
+        assertTrue(r.warmedUp, "the warm-up never had " + CLEAN_TO_START + " clean windows in a row: " + r.text);
+        for (long b : r.measured) {
+            assertTrue(b >= 0, "a call failed: " + r.text);
+            assertEquals(0, b, r.text);
+        }
     }
 
     private Windows warmWindows(Window window, int seed, String what) throws IOException {
@@ -648,20 +675,79 @@ class SyscallsTest {
         int[] p = connectedPair(AF_INET, V4_LOOPBACK);
         assertEquals(0, EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, p[1], EPOLLIN, 0L));
         fill(PingPong.SIZE, seed);
+        return measureWindows(() -> window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress), what);
+    }
 
-        long[] warmup = new long[40];
+    private static Windows measureWindows(java.util.function.LongSupplier window, String what) {
+        long[] warmup = new long[MAX_WARMUP];
         int w = 0;
-        do {
-            warmup[w] = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-            assertTrue(warmup[w] >= 0, "a send or read failed during the warm-up");
+        int clean = 0;
+        while (clean < CLEAN_TO_START && w < MAX_WARMUP) {
+            warmup[w] = window.getAsLong();
+            assertTrue(warmup[w] >= 0, "a call failed during the warm-up");
+            clean = warmup[w] == 0 ? clean + 1 : 0;
             w++;
-        } while (w < 3 || warmup[w - 1] != 0 && w < warmup.length);
-        long first = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
-        long second = window.measure(mx, p[0], p[1], outAddress, inAddress, ep, eventsAddress);
+        }
+        long[] measured = new long[MEASURED];
+        for (int i = 0; i < MEASURED; i++) {
+            measured[i] = window.getAsLong();
+        }
         String text = "warm-up " + Arrays.toString(Arrays.copyOf(warmup, w))
-                + ", then " + first + " and " + second + " bytes per " + PingPong.PAIRS + " " + what;
+                + ", then " + Arrays.toString(measured) + " bytes per window of " + what;
         System.out.println("[SyscallsTest] " + text);
-        return new Windows(first, second, text);
+        return new Windows(clean == CLEAN_TO_START, measured, text);
+    }
+
+    /** One connection's calls besides send and read, {@link #CYCLES} times. No string literals (see {@link PingPong}). */
+    static final class Cycle {
+        static final int CYCLES = 1_000;
+
+        private Cycle() {
+        }
+
+        static long window(com.sun.management.ThreadMXBean mx, int listener, InetSocketAddress to, int ep, long events) {
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < CYCLES; i++) {
+                if (!cycle(listener, to, ep, events)) {
+                    return -1;
+                }
+            }
+            return mx.getCurrentThreadAllocatedBytes() - before;
+        }
+
+        static boolean cycle(int listener, InetSocketAddress to, int ep, long events) {
+            int c = Syscalls.socketStream(AF_INET);
+            if (c < 0) {
+                return false;
+            }
+            int s = -1;
+            try {
+                int r = Syscalls.connect(c, AF_INET, to);
+                if (r != 0 && r != -Errno.EINPROGRESS) {
+                    return false;
+                }
+                s = Syscalls.accept(listener);
+                while (s == -Errno.EAGAIN) {
+                    if (EpollCalls.epollWait(ep, events, 16, 5_000) <= 0) {
+                        return false;
+                    }
+                    s = Syscalls.accept(listener);
+                }
+                if (s < 0
+                        || EpollCalls.epollCtl(ep, EPOLL_CTL_ADD, s, EPOLLIN, s) != 0
+                        || EpollCalls.epollCtl(ep, EPOLL_CTL_MOD, s, EPOLLIN | EPOLLOUT, s) != 0
+                        || EpollCalls.epollCtl(ep, EPOLL_CTL_DEL, s, 0, 0) != 0
+                        || Syscalls.setLinger(c, true, 0) != 0) {
+                    return false;
+                }
+                return true;
+            } finally {
+                Syscalls.close(c);
+                if (s >= 0) {
+                    Syscalls.close(s);
+                }
+            }
+        }
     }
 
     /** {@link PingPong}'s pairs under twelve frames of this class's own (each inlined by C2). */
