@@ -45,6 +45,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * no string literals, so a late C2 compile of it resolves none (see {@link AllocationWindows}).
  */
 @Timeout(90)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class TcpZeroAllocationTest {
     static final int WINDOW = 2_000;
     static final int CLEAN_TO_START = 3;
@@ -356,12 +357,11 @@ class TcpZeroAllocationTest {
      * each loop thread allocates per cycle after warm-up, prints them, and bounds them.
      */
     @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: the JIT is busy with the connect path for a while after it
     void connectEstablishCloseCycleBytesAreBounded() throws Exception {
         final int warmup = 2_000;
-        final int measured = 2_000;
         try (Fixture f = new Fixture()) {
             Semaphore downs = new Semaphore(0);
-            AtomicLong clientTid = new AtomicLong();
             TcpClient client = new TcpClient(f.clientLoop, f.server.listenAddress(), "za-cycle");
             client.setConnectionCallback(c -> {
                 if (c.connected()) {
@@ -370,40 +370,98 @@ class TcpZeroAllocationTest {
                     downs.release();
                 }
             });
-            clientTid.set(LoopTestSupport.loopThread(f.clientLoop).getId());
-            long[] before = null;
-            for (int i = 0; i < warmup + measured; i++) {
-                if (i == warmup) {
-                    long[] tids = f.threadIds(clientTid.get());
-                    settle(f, i);
-                    before = readAll(tids);
-                }
-                client.connect();
-                // A cycle ends when both sides are down: a server left behind would hold more
-                // sockets at once, and so more pooled buffers and higher descriptor numbers.
-                if (!downs.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)
-                        || !f.serverDown.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                    fail("cycle " + i + " did not complete");
-                }
+            long cycles = 0;
+            for (; cycles < warmup; cycles++) {
+                cycle(client, downs, f, cycles);
             }
-            long[] tids = f.threadIds(clientTid.get());
-            settle(f, warmup + measured);
-            long[] after = readAll(tids);
-            client.close().get(WAIT_SECONDS, TimeUnit.SECONDS);
-
-            double[] perCycle = new double[3];
+            long[] tids = f.threadIds(LoopTestSupport.loopThread(f.clientLoop).getId()); // the I/O loop's is known by now
+            boolean epoll = f.clientLoop.transport() == Transport.EPOLL;
             StringBuilder report = new StringBuilder();
-            for (int i = 0; i < 3; i++) {
-                perCycle[i] = (after[i] - before[i]) / (double) measured;
-                report.append(String.format("%s=%.1f B/cycle; ", THREAD_NAMES[i], perCycle[i]));
+            // Rounds until the figures hold for STABLE rounds in a row, then the rounds that are
+            // checked. On epoll the figures to hold are the expected ones: C2 compiles the colder
+            // FFM calls late, and a run can sit for several rounds at a plateau on the way (seen:
+            // 568, 160, 373 for 6 rounds, then 248, 0, 248 from the 13th).
+            long[] want = {CONNECTION, 0, CONNECTION};
+            long[] last = null;
+            int same = 0;
+            int rounds = 0;
+            while (same < STABLE && rounds < MAX_ROUNDS) {
+                long[] r = cycleRound(client, downs, f, tids, cycles, report);
+                cycles += ROUND;
+                rounds++;
+                same = epoll ? (near(r, want) ? same + 1 : 0) : (java.util.Arrays.equals(r, last) ? same + 1 : 1);
+                last = r;
             }
+            long[][] measured = new long[MEASURED_ROUNDS][];
+            for (int i = 0; i < MEASURED_ROUNDS; i++) {
+                measured[i] = cycleRound(client, downs, f, tids, cycles, report);
+                cycles += ROUND;
+            }
+            client.close().get(WAIT_SECONDS, TimeUnit.SECONDS);
             report.append("highest descriptor ").append(highestOpenFd());
-            System.out.println("[TcpZeroAllocationTest] connect+establish+close over " + measured + " cycles: " + report);
+            System.out.println("[TcpZeroAllocationTest] connect+establish+close, B/cycle per round of " + ROUND
+                    + " (client, server I/O, acceptor): " + report);
+            if (epoll) {
+                assertTrue(same == STABLE, "no " + STABLE + " rounds in a row of exactly the connection in "
+                        + MAX_ROUNDS + " rounds: " + report);
+                for (long[] m : measured) {
+                    assertTrue(near(m, want), "the connection alone on the client and the acceptor, nothing on the I/O"
+                            + " loop (within " + ConnectNowAllocationTest.OBJECT_HALF + " B per cycle): " + report);
+                }
+                return;
+            }
             double[] bounds = cycleBounds(f.clientLoop.transport(), highestOpenFd() > integerCacheHigh());
-            assertTrue(perCycle[0] < bounds[0], "client loop per cycle (bound " + bounds[0] + "): " + report);
-            assertTrue(perCycle[1] < bounds[1], "server I/O loop per cycle (bound " + bounds[1] + "): " + report);
-            assertTrue(perCycle[2] < bounds[2], "server acceptor loop per cycle (bound " + bounds[2] + "): " + report);
+            for (long[] m : measured) {
+                assertTrue(m[0] < bounds[0], "client loop per cycle (bound " + bounds[0] + "): " + report);
+                assertTrue(m[1] < bounds[1], "server I/O loop per cycle (bound " + bounds[1] + "): " + report);
+                assertTrue(m[2] < bounds[2], "server acceptor loop per cycle (bound " + bounds[2] + "): " + report);
+            }
         }
+    }
+
+    static final int ROUND = 1_000;
+    static final int STABLE = 3;
+    static final int MAX_ROUNDS = 60;
+    static final int MEASURED_ROUNDS = 3;
+    static final long CONNECTION = 248;
+
+    /** Each figure within half the smallest object of the expected one (see ConnectNowAllocationTest). */
+    private static boolean near(long[] r, long[] want) {
+        for (int i = 0; i < want.length; i++) {
+            if (!ConnectNowAllocationTest.near(r[i], want[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One connect, establish, close of both sides. */
+    private static void cycle(TcpClient client, Semaphore downs, Fixture f, long i) throws Exception {
+        client.connect();
+        // A cycle ends when both sides are down: a server left behind would hold more
+        // sockets at once, and so more pooled buffers and higher descriptor numbers.
+        if (!downs.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)
+                || !f.serverDown.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
+            fail("cycle " + i + " did not complete");
+        }
+    }
+
+    /** {@link #ROUND} cycles between settled loops: bytes per cycle on each thread, rounded. */
+    private static long[] cycleRound(TcpClient client, Semaphore downs, Fixture f, long[] tids, long done,
+            StringBuilder report) throws Exception {
+        settle(f, done);
+        long[] before = readAll(tids);
+        for (int i = 0; i < ROUND; i++) {
+            cycle(client, downs, f, done + i);
+        }
+        settle(f, done + ROUND);
+        long[] after = readAll(tids);
+        long[] r = new long[3];
+        for (int i = 0; i < 3; i++) {
+            r[i] = Math.round((after[i] - before[i]) / (double) ROUND);
+        }
+        report.append(java.util.Arrays.toString(r)).append("; ");
+        return r;
     }
 
     /*
@@ -440,9 +498,9 @@ class TcpZeroAllocationTest {
      * the Integer cache add the JDK's boxing, 16 B per selector operation on a socket (1 to 4 per
      * cycle). On epoll a cycle allocates the connection (248) and nothing else once C2 has
      * scalar-replaced the errno capture's slices of the colder calls (accept, epoll_ctl, close);
-     * until then some of those 40-byte slices remain, so the bound there is the connection plus
-     * the same 56 B: a Channel or a message string per connection put back fails it. Other JDKs
-     * get the bounds this test had before the exact figures were known.
+     * the test runs rounds until that holds and then wants that, within 8 B per cycle (no object
+     * per connection more).
+     * Other JDKs get the bounds this test had before the exact figures were known.
      */
     static final double SPREAD = 56;
     static final double BOXING = 64;
