@@ -99,6 +99,12 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
         reading = true;
         interestAdd(SelectionKey.OP_READ);
+        if (fromCaller && staged) {
+            // Sent before the registration and not all taken by the socket: the flush the sender
+            // asked for found no output buffer (or ran before this command) and left the bytes
+            // staged. Nothing else would ever send them.
+            flushPending();
+        }
         if (state != State.CONNECTED) {
             // Shut down or closed by the thread that connected it before the loop got here: that
             // thread knows, and an up callback that sees connected() false would read as a down.
