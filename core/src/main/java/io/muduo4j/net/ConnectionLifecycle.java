@@ -374,10 +374,17 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
      * Closes with a reset (SO_LINGER 0): unsent data is dropped and no TIME_WAIT is left behind.
      * Any thread. The option is set by the loop right before it closes the socket, so the calling
      * thread makes no system call and does not contend for the connection's lock with the loop.
+     * Ignored once the connection is closed (in its down callback, say), as every command on a
+     * closed handle: the close that happened stays what it was. A call from another thread that
+     * races the loop's close may still find the socket open and reset it.
      */
     public void abort() {
-        resetOnClose = true;
-        forceClose();
+        State s = state;
+        // The socket outlives the close until the destroy: a flag set now would still reset it.
+        if (s == State.CONNECTED || s == State.DISCONNECTING) {
+            resetOnClose = true;
+            forceClose();
+        }
     }
 
     void forceCloseInLoop() {
