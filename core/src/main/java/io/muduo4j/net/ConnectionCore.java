@@ -26,6 +26,7 @@ abstract class ConnectionCore extends Pollable {
     static final VarHandle QUEUED;
     static final VarHandle EXCURSION;
     static final VarHandle THROTTLES;
+    static final VarHandle CLOSE_TIMERS;
 
     static {
         try {
@@ -35,6 +36,7 @@ abstract class ConnectionCore extends Pollable {
             QUEUED = l.findVarHandle(ConnectionCore.class, "queued", long.class);
             EXCURSION = l.findVarHandle(ConnectionCore.class, "excursion", Object.class);
             THROTTLES = l.findVarHandle(ConnectionCore.class, "throttles", int.class);
+            CLOSE_TIMERS = l.findVarHandle(ConnectionCore.class, "closeTimers", CloseTimers.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -95,7 +97,7 @@ abstract class ConnectionCore extends Pollable {
     boolean upCalled; // the up callback ran, so the down callback will
     long flushTimer;
     long flushMark; // bytesSent when the flush timer was armed
-    Runnable flushCheck; // made on the first lingering close of this connection only
+    volatile CloseTimers closeTimers; // made on the first close that arms a timer; most never do
     long bytesReceived;
     long bytesSent;
 

@@ -146,6 +146,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             transition(s, State.DISCONNECTED);
         }
         cancelFlushTimer();
+        cancelDelayedClose();
         endExcursion();
         detach();
         closeSocket();
@@ -286,16 +287,33 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         if (!wantsWrite() && output.readableBytes() == 0) {
             shutdownOutputNow();
         } else if (closeFlushTimeoutMs > 0 && flushTimer == 0) {
-            if (flushCheck == null) {
-                flushCheck = this::checkFlushProgress; // the close path only, and only while output is queued
-            }
             armFlushTimer();
         }
     }
 
     void armFlushTimer() {
         flushMark = bytesSent;
-        flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, flushCheck);
+        flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, closeTimers());
+    }
+
+    /** This connection's close timers, made on first use (the close path only). Any thread. */
+    CloseTimers closeTimers() {
+        CloseTimers t = closeTimers;
+        if (t == null) {
+            t = new CloseTimers(this);
+            if (!CLOSE_TIMERS.compareAndSet(this, null, t)) {
+                t = closeTimers;
+            }
+        }
+        return t;
+    }
+
+    /** At the close: the delayed close, if one is armed, has nothing left to do. Loop thread. */
+    void cancelDelayedClose() {
+        CloseTimers t = closeTimers;
+        if (t != null) {
+            t.cancelDelayed();
+        }
     }
 
     /** The close-flush timeout is a time without progress: a slow reader is waited for, a stuck one is not. */
@@ -355,7 +373,12 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
     }
 
     /**
-     * {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}). Any thread.
+     * {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}): sends are
+     * refused from now on, and the connection is closed when the delay is over unless it closed
+     * before (then the timer is cancelled). Any thread. A call while an earlier one's delay is still
+     * running does nothing: the earlier delay stands ({@link #forceClose()} closes at once). Once
+     * the connection's loop has ended nothing can run there any more, so, as {@link #forceClose()}
+     * then, it only refuses further sends; the owner's close closes the socket.
      *
      * @param delay the delay
      * @param unit its unit
@@ -366,7 +389,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             transition(State.CONNECTED, State.DISCONNECTING);
         }
         if (state == State.DISCONNECTING) {
-            loop.runAfter(delay, unit, () -> post(CMD_FORCE_CLOSE));
+            closeTimers().armDelayed(delay, unit);
         }
     }
 
@@ -410,6 +433,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         // only as EOF: the failed write is the real cause.
         closeCause = cause != null ? cause : directWriteError;
         cancelFlushTimer();
+        cancelDelayedClose();
         endExcursion(); // a closed downstream no longer holds its upstream back
         interestSet(0);
         safeConnectionCallback();
