@@ -76,6 +76,7 @@ abstract class ConnectionCore extends Pollable {
     volatile TcpConnection upstream;
     volatile Throwable closeCause;
     volatile Throwable closeRequestCause; // why forceClose was asked for internally
+    volatile boolean forceCloseRequested; // a forced close is on its way: a peer's FIN no longer starts a lingering one
     volatile Throwable directWriteError;
     volatile Object context;
     volatile boolean resetOnClose; // SO_LINGER 0 at the close (abort, flush timeout); the closing thread applies it

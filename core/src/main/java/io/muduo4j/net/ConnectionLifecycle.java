@@ -358,11 +358,16 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         closeWith(null);
     }
 
-    /** Asks for a forced close with {@code cause} as the close cause (the first cause asked for wins). Any thread. */
+    /**
+     * Asks for a forced close with {@code cause} as the close cause (the first cause asked for
+     * wins, and it is the cause of whatever close comes next unless that one has an I/O error of
+     * its own). Any thread.
+     */
     void closeWith(Throwable cause) {
         if (cause != null && closeRequestCause == null) {
             closeRequestCause = cause;
         }
+        forceCloseRequested = true; // after the cause: whoever sees the request sees its cause
         State s = state;
         if (s == State.CONNECTED && !transition(State.CONNECTED, State.DISCONNECTING)) {
             s = state;
@@ -431,7 +436,9 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
         // A direct write may have consumed the reset (ECONNRESET) that a later read then sees
         // only as EOF: the failed write is the real cause.
-        closeCause = cause != null ? cause : directWriteError;
+        // A forced close asked for with a cause may be overtaken by another close (the peer's
+        // FIN, say): the cause asked for is still why it closed.
+        closeCause = cause != null ? cause : directWriteError != null ? directWriteError : closeRequestCause;
         cancelFlushTimer();
         cancelDelayedClose();
         endExcursion(); // a closed downstream no longer holds its upstream back
