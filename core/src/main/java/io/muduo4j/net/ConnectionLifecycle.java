@@ -468,8 +468,18 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         handleClose(null);
     }
 
-    /** Closes the socket without the loop (the owner's stop found the loop ended, or a close failed). */
+    /**
+     * Closes the socket without the loop (the owner's stop found the loop ended, or a close
+     * failed), and with it the connection: DISCONNECTED, so sends are refused as on any closed
+     * connection. No down callback: none can run once the loop has ended. Any thread.
+     */
     void closeSocketForOwner() {
+        for (State s = state; s != State.DISCONNECTED; s = state) {
+            if (transition(s, State.DISCONNECTED)) {
+                break;
+            }
+        }
+        // After the state: a sender that takes the lock later sees DISCONNECTED and writes nothing.
         closeSocket();
     }
 }
