@@ -86,7 +86,12 @@ abstract class ConnectionCore extends Pollable {
     Buffer output;
     Buffer pending; // guarded by the monitor; the staging area of sends not written directly
     boolean spareAllowed; // guarded by the monitor; adopted and unregistered: a send may take a spare
-    boolean outputIdle; // guarded by the monitor; written by the loop only, see send()
+    // Guarded by the monitor: true while the loop has no output queued or being written, so a
+    // sender may write directly (writeDirectLocked). Set by the loop at the establishment and when
+    // its output drains, and by the connecting thread of connectNow(); cleared by the loop when it
+    // takes the output over (a flush, a lingering close) and by a sender on any thread whose
+    // direct write left bytes staged or failed. Not loop-only, whatever the group it sits in.
+    boolean outputIdle;
     boolean reading;
     boolean inputPaused;
     boolean highWaterSeen; // the high-water callback ran for the current excursion
