@@ -26,6 +26,7 @@ abstract class ConnectionCore extends Pollable {
     static final VarHandle QUEUED;
     static final VarHandle EXCURSION;
     static final VarHandle THROTTLES;
+    static final VarHandle CLOSE_TIMERS;
 
     static {
         try {
@@ -35,6 +36,7 @@ abstract class ConnectionCore extends Pollable {
             QUEUED = l.findVarHandle(ConnectionCore.class, "queued", long.class);
             EXCURSION = l.findVarHandle(ConnectionCore.class, "excursion", Object.class);
             THROTTLES = l.findVarHandle(ConnectionCore.class, "throttles", int.class);
+            CLOSE_TIMERS = l.findVarHandle(ConnectionCore.class, "closeTimers", CloseTimers.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -74,6 +76,7 @@ abstract class ConnectionCore extends Pollable {
     volatile TcpConnection upstream;
     volatile Throwable closeCause;
     volatile Throwable closeRequestCause; // why forceClose was asked for internally
+    volatile boolean forceCloseRequested; // a forced close is on its way: a peer's FIN no longer starts a lingering one
     volatile Throwable directWriteError;
     volatile Object context;
     volatile boolean resetOnClose; // SO_LINGER 0 at the close (abort, flush timeout); the closing thread applies it
@@ -83,7 +86,12 @@ abstract class ConnectionCore extends Pollable {
     Buffer output;
     Buffer pending; // guarded by the monitor; the staging area of sends not written directly
     boolean spareAllowed; // guarded by the monitor; adopted and unregistered: a send may take a spare
-    boolean outputIdle; // guarded by the monitor; written by the loop only, see send()
+    // Guarded by the monitor: true while the loop has no output queued or being written, so a
+    // sender may write directly (writeDirectLocked). Set by the loop at the establishment and when
+    // its output drains, and by the connecting thread of connectNow(); cleared by the loop when it
+    // takes the output over (a flush, a lingering close) and by a sender on any thread whose
+    // direct write left bytes staged or failed. Not loop-only, whatever the group it sits in.
+    boolean outputIdle;
     boolean reading;
     boolean inputPaused;
     boolean highWaterSeen; // the high-water callback ran for the current excursion
@@ -95,7 +103,7 @@ abstract class ConnectionCore extends Pollable {
     boolean upCalled; // the up callback ran, so the down callback will
     long flushTimer;
     long flushMark; // bytesSent when the flush timer was armed
-    Runnable flushCheck; // made on the first lingering close of this connection only
+    volatile CloseTimers closeTimers; // made on the first close that arms a timer; most never do
     long bytesReceived;
     long bytesSent;
 

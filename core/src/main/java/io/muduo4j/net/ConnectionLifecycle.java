@@ -99,6 +99,12 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
         reading = true;
         interestAdd(SelectionKey.OP_READ);
+        if (fromCaller && staged) {
+            // Sent before the registration and not all taken by the socket: the flush the sender
+            // asked for found no output buffer (or ran before this command) and left the bytes
+            // staged. Nothing else would ever send them.
+            flushPending();
+        }
         if (state != State.CONNECTED) {
             // Shut down or closed by the thread that connected it before the loop got here: that
             // thread knows, and an up callback that sees connected() false would read as a down.
@@ -140,6 +146,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             transition(s, State.DISCONNECTED);
         }
         cancelFlushTimer();
+        cancelDelayedClose();
         endExcursion();
         detach();
         closeSocket();
@@ -280,16 +287,33 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         if (!wantsWrite() && output.readableBytes() == 0) {
             shutdownOutputNow();
         } else if (closeFlushTimeoutMs > 0 && flushTimer == 0) {
-            if (flushCheck == null) {
-                flushCheck = this::checkFlushProgress; // the close path only, and only while output is queued
-            }
             armFlushTimer();
         }
     }
 
     void armFlushTimer() {
         flushMark = bytesSent;
-        flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, flushCheck);
+        flushTimer = loop.runAfter(closeFlushTimeoutMs, TimeUnit.MILLISECONDS, closeTimers());
+    }
+
+    /** This connection's close timers, made on first use (the close path only). Any thread. */
+    CloseTimers closeTimers() {
+        CloseTimers t = closeTimers;
+        if (t == null) {
+            t = new CloseTimers(this);
+            if (!CLOSE_TIMERS.compareAndSet(this, null, t)) {
+                t = closeTimers;
+            }
+        }
+        return t;
+    }
+
+    /** At the close: the delayed close, if one is armed, has nothing left to do. Loop thread. */
+    void cancelDelayedClose() {
+        CloseTimers t = closeTimers;
+        if (t != null) {
+            t.cancelDelayed();
+        }
     }
 
     /** The close-flush timeout is a time without progress: a slow reader is waited for, a stuck one is not. */
@@ -334,11 +358,16 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         closeWith(null);
     }
 
-    /** Asks for a forced close with {@code cause} as the close cause (the first cause asked for wins). Any thread. */
+    /**
+     * Asks for a forced close with {@code cause} as the close cause (the first cause asked for
+     * wins, and it is the cause of whatever close comes next unless that one has an I/O error of
+     * its own). Any thread.
+     */
     void closeWith(Throwable cause) {
         if (cause != null && closeRequestCause == null) {
             closeRequestCause = cause;
         }
+        forceCloseRequested = true; // after the cause: whoever sees the request sees its cause
         State s = state;
         if (s == State.CONNECTED && !transition(State.CONNECTED, State.DISCONNECTING)) {
             s = state;
@@ -349,7 +378,12 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
     }
 
     /**
-     * {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}). Any thread.
+     * {@link #forceClose()} after a delay (muduo's pairing with {@link #shutdown()}): sends are
+     * refused from now on, and the connection is closed when the delay is over unless it closed
+     * before (then the timer is cancelled). Any thread. A call while an earlier one's delay is still
+     * running does nothing: the earlier delay stands ({@link #forceClose()} closes at once). Once
+     * the connection's loop has ended nothing can run there any more, so, as {@link #forceClose()}
+     * then, it only refuses further sends; the owner's close closes the socket.
      *
      * @param delay the delay
      * @param unit its unit
@@ -360,7 +394,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             transition(State.CONNECTED, State.DISCONNECTING);
         }
         if (state == State.DISCONNECTING) {
-            loop.runAfter(delay, unit, () -> post(CMD_FORCE_CLOSE));
+            closeTimers().armDelayed(delay, unit);
         }
     }
 
@@ -368,10 +402,17 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
      * Closes with a reset (SO_LINGER 0): unsent data is dropped and no TIME_WAIT is left behind.
      * Any thread. The option is set by the loop right before it closes the socket, so the calling
      * thread makes no system call and does not contend for the connection's lock with the loop.
+     * Ignored once the connection is closed (in its down callback, say), as every command on a
+     * closed handle: the close that happened stays what it was. A call from another thread that
+     * races the loop's close may still find the socket open and reset it.
      */
     public void abort() {
-        resetOnClose = true;
-        forceClose();
+        State s = state;
+        // The socket outlives the close until the destroy: a flag set now would still reset it.
+        if (s == State.CONNECTED || s == State.DISCONNECTING) {
+            resetOnClose = true;
+            forceClose();
+        }
     }
 
     void forceCloseInLoop() {
@@ -395,8 +436,11 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         }
         // A direct write may have consumed the reset (ECONNRESET) that a later read then sees
         // only as EOF: the failed write is the real cause.
-        closeCause = cause != null ? cause : directWriteError;
+        // A forced close asked for with a cause may be overtaken by another close (the peer's
+        // FIN, say): the cause asked for is still why it closed.
+        closeCause = cause != null ? cause : directWriteError != null ? directWriteError : closeRequestCause;
         cancelFlushTimer();
+        cancelDelayedClose();
         endExcursion(); // a closed downstream no longer holds its upstream back
         interestSet(0);
         safeConnectionCallback();
@@ -424,8 +468,18 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         handleClose(null);
     }
 
-    /** Closes the socket without the loop (the owner's stop found the loop ended, or a close failed). */
+    /**
+     * Closes the socket without the loop (the owner's stop found the loop ended, or a close
+     * failed), and with it the connection: DISCONNECTED, so sends are refused as on any closed
+     * connection. No down callback: none can run once the loop has ended. Any thread.
+     */
     void closeSocketForOwner() {
+        for (State s = state; s != State.DISCONNECTED; s = state) {
+            if (transition(s, State.DISCONNECTED)) {
+                break;
+            }
+        }
+        // After the state: a sender that takes the lock later sees DISCONNECTED and writes nothing.
         closeSocket();
     }
 }

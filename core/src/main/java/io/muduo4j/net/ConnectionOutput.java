@@ -289,7 +289,9 @@ abstract class ConnectionOutput extends ConnectionCore {
 
     /**
      * Moves staged bytes behind the output buffer (a swap when it is empty) and takes the output
-     * over from direct writers; then writes if nothing was queued. Loop thread.
+     * over from direct writers; then writes if nothing was queued. Loop thread. Without an output
+     * buffer (a {@link TcpClient#connectNow()} connection its loop has not registered yet) the
+     * bytes stay staged, {@code staged} still set: {@code connectEstablished} flushes them.
      */
     void flushPending() {
         if (output == null) {

@@ -394,6 +394,12 @@ public final class TcpConnection extends ConnectionLifecycle {
         if (state == State.DISCONNECTED) {
             return;
         }
+        if (forceCloseRequested) {
+            // The forced close asked for before this FIN was read has not run yet: it closes now,
+            // its output dropped, rather than a lingering close flushing it.
+            handleClose(closeRequestCause);
+            return;
+        }
         peerShutdown = true;
         reading = false;
         interestRemove(SelectionKey.OP_READ);

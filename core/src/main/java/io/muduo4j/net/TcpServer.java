@@ -54,6 +54,7 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     private volatile boolean started;
     private volatile boolean stopping;
     private Acceptor acceptor;
+    private volatile InetSocketAddress boundAddress; // asked of the listener once, at start()
     private volatile ServerIoSlot[] slots; // one per I/O loop (the base loop alone with 0 threads); set by start()
     private int nextLoop;
     private final ConnectionCallback removeConnection = this::removeConnection;
@@ -157,6 +158,13 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
                 throw new IllegalStateException("server " + name + " was stopped");
             }
             a = new Acceptor(loop, requestedAddress, reusePort, backlog, new Accepted());
+            InetSocketAddress bound;
+            try {
+                bound = a.localAddress();
+            } catch (UncheckedIOException e) {
+                a.closeOffLoop();
+                throw e;
+            }
             try {
                 pool.start(null); // synchronous: a failure is seen here
             } catch (Throwable e) {
@@ -188,6 +196,7 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
             }
             slots = ss;
             acceptor = a;
+            boundAddress = bound;
             started = true;
         }
         RejectedExecutionException ended = null;
@@ -224,16 +233,20 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     }
 
     /**
-     * The bound address (the real port when 0 was asked for). After {@link #start()}.
+     * The bound address (the real port when 0 was asked for). Any thread, after {@link #start()};
+     * still the same address once the server has stopped. Kept from the start: asking the
+     * listening socket from any thread could meet its descriptor closed by the stop, or its
+     * number reused by another socket.
      *
      * @return the listening address
+     * @throws IllegalStateException before a successful {@link #start()}
      */
     public InetSocketAddress listenAddress() {
-        Acceptor a = acceptor;
+        InetSocketAddress a = boundAddress;
         if (a == null) {
             throw new IllegalStateException("server " + name + " not started");
         }
-        return a.localAddress();
+        return a;
     }
 
     /**
