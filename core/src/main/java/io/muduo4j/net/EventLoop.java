@@ -43,11 +43,16 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  *
  * <h2>Task queue policy</h2>
  * The cross-thread queue is a bounded Agrona {@link ManyToOneConcurrentArrayQueue}. No task is
- * ever dropped: when it is full, a producer on another thread waits (yielding, and waking the loop
- * so it drains) until there is room; the loop thread itself never waits, its tasks go to an
- * unbounded loop-local overflow queue, drained after the shared one, in order. Every task accepted
- * runs exactly once on the loop thread, including tasks accepted after {@link #quit()} but before
- * the loop ended; once the loop has ended a submission throws {@link RejectedExecutionException}.
+ * ever dropped: when it is full, a producer on a thread that runs no loop waits (yielding, and
+ * waking the loop so it drains) until there is room. A loop thread never waits: its own tasks go
+ * to an unbounded loop-local overflow queue, drained after the shared one, in order; and another
+ * running loop's thread (a relay's send, a server handing a connection to its I/O loop) parks its
+ * task with this loop, unbounded like the overflow, and this loop runs it after the shared queue's
+ * tasks, so two loops posting to each other's full queues cannot wait for each other. Parked
+ * tasks keep their producer's order, also against that producer's posts before and after them.
+ * Every task accepted runs exactly once on the loop thread, including tasks accepted after
+ * {@link #quit()} but before the loop ended; once the loop has ended a submission throws
+ * {@link RejectedExecutionException}.
  *
  * <h2>Errors</h2>
  * A task, timer or channel callback that throws is reported through {@link System.Logger} and the
@@ -471,6 +476,14 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         } else {
             tasks.offerFromOtherThread(conn);
         }
+    }
+
+    /**
+     * Whether this loop's thread, the caller, must not wait for another loop's queue: while the
+     * loop runs (its final drain included), waiting could wait for a loop that waits for it.
+     */
+    boolean mustNotWait() {
+        return lifecycle == RUNNING || tasks.inFinalDrain();
     }
 
     /**
