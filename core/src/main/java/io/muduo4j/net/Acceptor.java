@@ -43,8 +43,8 @@ import java.util.concurrent.TimeUnit;
  * once per {@link #SUMMARY_INTERVAL_SECONDS} s while it lasts, never a line per failure.
  *
  * <p>Threading: the constructor binds on the calling thread; everything else runs on the loop's
- * thread, except {@link #closeOffLoop()} once the loop has ended. The counters are plain fields,
- * exact on the loop thread.
+ * thread, except {@link #closeOffLoop()} once the loop has ended (its final drain over). The
+ * counters are plain fields, exact on the loop thread.
  */
 final class Acceptor {
     interface NewConnectionHandler {
@@ -412,7 +412,7 @@ final class Acceptor {
         closeSockets();
     }
 
-    /** Closes without the loop (the loop never ran or has ended). */
+    /** Closes without the loop (the loop never ran, or has ended and its final drain is over). */
     void closeOffLoop() {
         listening = false;
         closeSockets();

@@ -375,7 +375,7 @@ final class Connector {
         }
     }
 
-    /** Closes an attempt in progress from outside the loop (the loop has ended), for good. */
+    /** Closes an attempt in progress from outside the loop (the loop has ended, its final drain over), for good. */
     void closeOffLoop() {
         synchronized (this) {
             closed = true;

@@ -2,6 +2,7 @@ package io.muduo4j.net;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -108,6 +109,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private volatile boolean quit;
     private volatile boolean closed;
     private long iterations;
+    private final Object endLock = new Object();
+    private boolean ended; // guarded by endLock: the final drain is over
+    private ArrayList<Runnable> afterEnd; // guarded by endLock: whenEnded's work, run at the end
 
     /** A blocking-mode loop bound to the calling thread. */
     public EventLoop() {
@@ -363,9 +367,52 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return;
         }
         lifecycle = TERMINATED;
-        // Every task accepted before producers could see TERMINATED still runs, exactly once.
-        tasks.drainAfterTermination();
-        timers.clear();
+        try {
+            // Every task accepted before producers could see TERMINATED still runs, exactly once.
+            tasks.drainAfterTermination();
+            timers.clear();
+        } finally {
+            end();
+        }
+    }
+
+    /** The thread that terminated the loop, after its final drain: from now on nothing of the loop runs. */
+    private void end() {
+        ArrayList<Runnable> work;
+        synchronized (endLock) {
+            ended = true;
+            work = afterEnd;
+            afterEnd = null;
+        }
+        if (work != null) {
+            for (Runnable r : work) {
+                runTask(r);
+            }
+        }
+    }
+
+    /**
+     * For the off-loop close paths of a loop that has terminated (a submission was refused): runs
+     * {@code work} once the loop's final drain is over, so that {@code work} may touch what is
+     * confined to the loop (a server's registry, a client's connection) without racing the tasks
+     * that drain still runs. Never waits: at once on the calling thread when the drain is over
+     * already, or when the caller is the loop's own thread (which is the one running the drain);
+     * else on the loop's thread right after the drain (what it throws is then reported). A drain
+     * held for good by one of its tasks holds {@code work} with it. Any thread.
+     */
+    void whenEnded(Runnable work) {
+        if (!isInLoopThread()) {
+            synchronized (endLock) {
+                if (!ended) {
+                    if (afterEnd == null) {
+                        afterEnd = new ArrayList<>(2);
+                    }
+                    afterEnd.add(work);
+                    return;
+                }
+            }
+        }
+        work.run();
     }
 
     /**

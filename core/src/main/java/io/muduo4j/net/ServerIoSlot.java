@@ -11,7 +11,8 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p><b>Threading:</b> its loop's thread only, except {@link #closeAll(Runnable)}, which the
  * server's stop calls from the base loop (or from any thread once the base loop has ended), and
- * which closes from the calling thread only when this slot's loop has ended.
+ * which closes off the loop only once this slot's loop has ended: on the loop's thread in its
+ * final drain, or after that drain ({@link EventLoop#whenEnded}), never beside it.
  */
 final class ServerIoSlot {
     final EventLoop loop;
@@ -39,25 +40,28 @@ final class ServerIoSlot {
 
     /**
      * The stop's part for this loop: closes and destroys every connection in a task of the loop,
-     * or from the calling thread, without callbacks, when the loop has ended; then runs
-     * {@code whenDone} (on the loop, or on the calling thread).
+     * or, without callbacks, once the loop has ended (its final drain over); then runs
+     * {@code whenDone} (on the loop, on the calling thread, or on the loop's thread after its drain).
      */
     void closeAll(Runnable whenDone) {
-        if (!(loop.isInLoopThread() && loop.isTerminated())) {
-            try {
-                // Never in-line: not inside a callback of a connection it closes.
-                loop.queueInLoop(() -> {
-                    closeAllInLoop();
-                    whenDone.run();
-                });
-                return;
-            } catch (RejectedExecutionException e) {
-                // ended: below
-            }
+        Runnable offLoop = () -> {
+            closeOffLoop();
+            whenDone.run();
+        };
+        if (loop.isInLoopThread() && loop.isTerminated()) {
+            offLoop.run(); // in the final drain (the base loop, with no I/O threads): nothing runs beside it
+            return;
         }
-        // That loop has ended (the base loop, with no I/O threads): close its sockets from here.
-        closeOffLoop();
-        whenDone.run();
+        try {
+            // Never in-line: not inside a callback of a connection it closes.
+            loop.queueInLoop(() -> {
+                closeAllInLoop();
+                whenDone.run();
+            });
+        } catch (RejectedExecutionException e) {
+            // Terminated: its final drain may still close connections, so the sockets are closed after it.
+            loop.whenEnded(offLoop);
+        }
     }
 
     /** The stop's close-all: closes and destroys every connection now, in this task. Loop thread. */
@@ -80,7 +84,7 @@ final class ServerIoSlot {
         closed.run();
     }
 
-    /** The loop has ended: closes the sockets from the calling thread, without callbacks. */
+    /** The loop has ended (see {@link #closeAll}): closes the sockets from the calling thread, without callbacks. */
     private void closeOffLoop() {
         for (TcpConnection c : registry.values()) {
             c.closeSocketForOwner();

@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #close()} ends the client in any state (connecting, connected, waiting to retry): it
  * is idempotent and asynchronous, and its future completes once no socket of the client is open
- * and no timer of it is pending. A closed client cannot connect again.
+ * and no timer of it is pending. A closed client cannot connect again. After the loop has ended
+ * the close (and the stop of a connect attempt) is done without it, but only once the loop's final
+ * drain, which may still close the connection, is over.
  */
 public final class TcpClient extends ConnectionSettings {
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
@@ -274,7 +276,7 @@ public final class TcpClient extends ConnectionSettings {
             // A connection the connector handed over after the read above is up by the time this runs.
             loop.runInLoop(disconnectTask);
         } catch (RejectedExecutionException e) {
-            connector.closeOffLoop(); // the loop has ended: nothing there will retry
+            loop.whenEnded(connector::closeOffLoop); // the loop has ended: nothing there will retry
         }
     }
 
@@ -295,7 +297,7 @@ public final class TcpClient extends ConnectionSettings {
         try {
             connector.stop();
         } catch (RejectedExecutionException e) {
-            connector.closeOffLoop(); // the loop has ended: nothing there will retry
+            loop.whenEnded(connector::closeOffLoop); // the loop has ended: nothing there will retry
         }
     }
 
@@ -316,16 +318,22 @@ public final class TcpClient extends ConnectionSettings {
             connector.close(); // also against a connect() racing this from another thread
             loop.queueInLoop(closeTask);
         } catch (RejectedExecutionException e) {
-            // The loop has ended: nothing will run there again, so close what is left from here.
-            TcpConnection c = connection;
-            if (c != null) {
-                c.closeSocketForOwner();
-            }
-            closedConnections.closeSocketsOffLoop();
-            connector.closeOffLoop();
-            closed.complete(null);
+            // The loop has ended: close what is left without it, once its final drain (which may
+            // still close the connection) is over.
+            loop.whenEnded(this::closeOffLoop);
         }
         return closed;
+    }
+
+    /** The loop has ended: nothing will run there again, so what is left is closed from here. */
+    private void closeOffLoop() {
+        TcpConnection c = connection;
+        if (c != null) {
+            c.closeSocketForOwner();
+        }
+        closedConnections.closeSocketsOffLoop();
+        connector.closeOffLoop();
+        closed.complete(null);
     }
 
     /**

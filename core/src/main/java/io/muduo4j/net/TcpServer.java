@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * loop's thread (while that loop runs) or on an I/O loop's thread, a message callback for example,
  * it starts the stop and returns at once, because the stop needs that very thread to go on. Called
  * after the base loop has ended the stop still does all that (the connections of an I/O loop that
- * has ended too are closed without a down callback, which could not run any more).
+ * has ended too are closed without a down callback, which could not run any more). A loop that has
+ * terminated but still runs its final drain (the tasks accepted before it ended) is left to finish
+ * it first: its part of the stop runs after that drain, never beside it.
  */
 public final class TcpServer extends ConnectionSettings implements AutoCloseable {
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
@@ -356,7 +358,8 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
             // Queued even on the loop thread: never inside a callback of what it closes.
             loop.queueInLoop(stopTask);
         } catch (RejectedExecutionException e) {
-            stopEndedLoop();
+            // Its final drain may still run the start task or close connections: not beside it.
+            loop.whenEnded(this::stopEndedLoop);
         }
         return stopped;
     }
@@ -364,7 +367,7 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     /*
      * The base loop has ended (its tasks all ran, the start task included): close the listener from
      * here and still stop the I/O loops, whose connections and threads would otherwise outlive the
-     * server.
+     * server. On the base loop's thread, or on any thread once its final drain is over.
      */
     private void stopEndedLoop() {
         acceptor.closeOffLoop();
