@@ -42,26 +42,38 @@ class ConnectNowAllocationTest {
     static final long CONNECTION = 248;
 
     /**
-     * Expected {caller, loop} bytes per cycle, measured in this test on this build's JDKs (17.0.15
-     * and 25). NIO: the JDK's SocketChannelImpl and its parts on the caller (432 B on JDK 17, 448
-     * on JDK 25: 680 and 696 with the connection), SelectionKeyImpl, the key-set and
-     * descriptor-map entries and close on the loop (208 on both). Epoll: the connection alone,
-     * nothing on the loop. (With plain JDK sockets opened between the rounds, as this test used to
-     * do for a baseline, JDK 17's NIO figures were 656 and 160: the JDK's own part depends on
-     * what ran before; ours does not.)
+     * The figures a cycle may give, each a {caller, loop} pair in bytes per cycle. Epoll: the
+     * connection alone, nothing on the loop. NIO: the connection plus the JDK's own objects, the
+     * SocketChannelImpl and its parts on the caller and on the loop SelectionKeyImpl, the key-set
+     * and descriptor-map entries and what close takes. The JDK's part is not one figure: on the
+     * same JDK 17 build it was 432 + 208 B in one run and 408 + 160 B in another (CI's clean clone,
+     * and locally once after 2,000 plain blocking JDK connects on the caller before each round): the JIT's
+     * view of the JDK's socket code depends on what the JVM ran before. On JDK 25, 448 + 208 both
+     * ways. Each is accepted only as the pair it was measured as, so an
+     * object of ours on either thread still moves the figure off every pair.
      */
-    static long[] expected(Transport t, int jdk) {
+    static long[][] expected(Transport t, int jdk) {
         if (t == Transport.EPOLL) {
-            return new long[] {CONNECTION, 0};
+            return new long[][] {{CONNECTION, 0}};
         }
         switch (jdk) {
             case 17:
-                return new long[] {CONNECTION + 432, 208};
+                return new long[][] {{CONNECTION + 432, 208}, {CONNECTION + 408, 160}};
             case 25:
-                return new long[] {CONNECTION + 448, 208};
+                return new long[][] {{CONNECTION + 448, 208}};
             default:
                 return null;
         }
+    }
+
+    /** The pair of {@code want} the measured figures match, or -1. */
+    static int match(long[] measured, long[][] want) {
+        for (int i = 0; i < want.length; i++) {
+            if (near(measured[0], want[i][0]) && near(measured[1], want[i][1])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test
@@ -70,7 +82,7 @@ class ConnectNowAllocationTest {
         try (TcpTestSupport.Loops loops = new TcpTestSupport.Loops(EventLoop.WaitMode.BLOCKING)) {
             EventLoop base = loops.start("cna-server");
             EventLoop clientLoop = loops.start("cna-client");
-            long[] want = expected(clientLoop.transport(), Runtime.version().feature());
+            long[][] want = expected(clientLoop.transport(), Runtime.version().feature());
             Assumptions.assumeTrue(want != null, "no figures measured for the JDK's NIO sockets on JDK "
                     + Runtime.version().feature() + " (17 and 25 are)");
             TcpServer server = TcpTestSupport.server(loops, base, "cna", 1, s -> { });
@@ -85,9 +97,12 @@ class ConnectNowAllocationTest {
             StringBuilder report = new StringBuilder();
             int same = 0;
             int round = 0;
+            int pair = -1;
             while (same < STABLE && round < MAX_ROUNDS) {
                 long[] r = round(clientLoop, ring, me, loopTid, report, round++);
-                same = near(r[0], want[0]) && near(r[1], want[1]) ? same + 1 : 0;
+                int m = match(r, want);
+                same = m >= 0 && (same == 0 || m == pair) ? same + 1 : (m >= 0 ? 1 : 0);
+                pair = m;
             }
             long[][] measured = new long[MEASURED][];
             for (int i = 0; i < MEASURED; i++) {
@@ -101,8 +116,8 @@ class ConnectNowAllocationTest {
             assertTrue(same == STABLE, "no " + STABLE + " rounds in a row of the expected figures in " + MAX_ROUNDS
                     + " rounds: " + report);
             for (long[] m : measured) {
-                assertTrue(near(m[0], want[0]), "connecting thread: " + m[0] + " B per cycle, " + want[0] + " expected (" + report + ")");
-                assertTrue(near(m[1], want[1]), "client loop: " + m[1] + " B per cycle, " + want[1] + " expected (" + report + ")");
+                assertTrue(match(m, want) == pair, "caller " + m[0] + ", loop " + m[1] + " B per cycle; expected "
+                        + want[pair][0] + " and " + want[pair][1] + ", the figures the warm-up settled on (" + report + ")");
             }
         }
     }
