@@ -211,6 +211,7 @@ final class Acceptor {
             return null;
         }
         next = null;
+        loop.counters().increment(LoopCounters.ACCEPTED);
         return into;
     }
 

@@ -65,6 +65,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         try {
             input = pool.acquire();
             output = pool.acquire();
+            loop.counters().increment(LoopCounters.OPENED); // paired with CLOSED where the buffers go back
             synchronized (this) {
                 if (pending == null) {
                     pending = pool.acquire();
@@ -152,6 +153,7 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
         closeSocket();
         BufferPool pool = loop.buffers();
         if (input != null) {
+            loop.counters().increment(LoopCounters.CLOSED);
             pool.release(input);
             pool.release(output);
             input = null;

@@ -251,6 +251,7 @@ abstract class ConnectionOutput extends ConnectionCore {
             return CMD_WRITE_ERROR; // the connection is closing; like a write the loop failed, the bytes are gone
         }
         bytesSent += n;
+        countWrite(n);
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
         int bits = 0;
         if (from.readableBytes() != 0) {
@@ -323,6 +324,20 @@ abstract class ConnectionOutput extends ConnectionCore {
         }
     }
 
+    /** Counts a write in the loop's metrics: plainly on the loop thread, atomically from a sender's thread. */
+    private void countWrite(int n) {
+        if (n > 0) {
+            LoopCounters c = loop.counters();
+            if (loop.isInLoopThread()) {
+                c.add(LoopCounters.BYTES_OUT, n);
+                c.increment(LoopCounters.WRITES);
+            } else {
+                c.addShared(LoopCounters.DIRECT_BYTES_OUT, n);
+                c.addShared(LoopCounters.DIRECT_WRITES, 1);
+            }
+        }
+    }
+
     /** One write of the output buffer; arms or disarms OP_WRITE; fires the drain callbacks. */
     void writeOutput(boolean fromSend) {
         int n;
@@ -333,6 +348,7 @@ abstract class ConnectionOutput extends ConnectionCore {
             return;
         }
         bytesSent += n;
+        countWrite(n);
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
         if (excursion != null && q <= lowWaterMark) {
             becameWritable();

@@ -293,6 +293,7 @@ final class Connector {
 
     /** Closes the attempt and schedules the next one, if the client still wants it. */
     private void retry(Throwable cause) {
+        loop.counters().increment(LoopCounters.CONNECT_FAILURES);
         closeAttempt();
         ConnectFailedCallback cb = failedCallback;
         int limit = maxAttempts;
@@ -316,6 +317,7 @@ final class Connector {
     }
 
     private void fail(Throwable cause) {
+        loop.counters().increment(LoopCounters.CONNECT_FAILURES);
         closeAttempt();
         connect = false;
         notifyFailed(failedCallback, cause, -1);

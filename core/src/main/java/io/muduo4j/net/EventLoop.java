@@ -103,12 +103,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private final TimerScheduler scheduler = new TimerScheduler(this, timers);
     private final TaskQueue tasks;
     private final BufferPool buffers = new BufferPool();
+    private final LoopCounters counters = new LoopCounters();
 
     private volatile Thread owner;
     private volatile int lifecycle = NOT_STARTED;
     private volatile boolean quit;
     private volatile boolean closed;
-    private long iterations;
     private final Object endLock = new Object();
     private boolean ended; // guarded by endLock: the final drain is over
     private ArrayList<Runnable> afterEnd; // guarded by endLock: whenEnded's work, run at the end
@@ -223,7 +223,14 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
                 IdleStrategy idle = idleStrategy;
                 idle.reset();
                 while (!quit) {
-                    idle.idle(iterate(false));
+                    int work = iterate(false);
+                    if (work == 0) {
+                        long t0 = System.nanoTime();
+                        idle.idle(0);
+                        counters.add(LoopCounters.IDLE_NANOS, System.nanoTime() - t0);
+                    } else {
+                        idle.idle(work);
+                    }
                 }
             } else {
                 while (!quit) {
@@ -327,12 +334,15 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             reportError(e);
             work = 0;
         }
-        iterations++;
+        counters.increment(LoopCounters.ITERATIONS);
         if (timers.size() > 0) {
-            work += timers.expire(System.nanoTime(), this);
+            int fired = timers.expire(System.nanoTime(), this);
+            counters.add(LoopCounters.TIMERS, fired);
+            work += fired;
         }
-        work += tasks.drain();
-        return work;
+        int ran = tasks.drain();
+        counters.add(LoopCounters.TASKS, ran);
+        return work + ran;
     }
 
     private int blockingPoll() throws IOException {
@@ -355,10 +365,12 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             tasks.markAwake();
             return poller.pollNow();
         }
+        long t0 = System.nanoTime();
         try {
             return poller.poll(timeoutMs);
         } finally {
             tasks.markAwake();
+            counters.add(LoopCounters.IDLE_NANOS, System.nanoTime() - t0);
         }
     }
 
@@ -552,12 +564,30 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     }
 
     /**
-     * Iterations so far (a plain read: exact on the loop thread, approximate elsewhere).
+     * Iterations so far (exact on the loop thread, maybe a little behind elsewhere).
      *
      * @return the number of loop iterations
      */
     public long iterations() {
-        return iterations;
+        return counters.get(LoopCounters.ITERATIONS);
+    }
+
+    /**
+     * Fills {@code into} with this loop's counters (see {@link LoopMetrics}), replacing what it
+     * held. Any thread; allocates nothing.
+     *
+     * @param into the snapshot to fill
+     * @return {@code into}
+     */
+    public LoopMetrics metrics(LoopMetrics into) {
+        into.clear();
+        addMetricsTo(into);
+        return into;
+    }
+
+    /** Adds this loop's counters to {@code into}. Any thread. */
+    void addMetricsTo(LoopMetrics into) {
+        into.add(counters, tasks.wakeupCount(), System.nanoTime());
     }
 
     // ------------------------------------------------------------------ timers
@@ -659,6 +689,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     Poller poller() {
         return poller;
+    }
+
+    /** The live counters behind {@link #metrics}; written on the loop thread (see {@link LoopCounters}). */
+    LoopCounters counters() {
+        return counters;
     }
 
     /** Connection buffers and read scratch of this loop; loop thread only. */

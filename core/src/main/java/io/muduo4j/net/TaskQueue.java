@@ -94,6 +94,7 @@ final class TaskQueue {
             // Own tasks still in the shared queue go first, even when a drain stops early at
             // a slot a producer has claimed but not filled yet.
             overflowBarrier = ownSharedMark;
+            loop.counters().addShared(LoopCounters.QUEUE_FULL, 1);
         }
         overflow.addLast(task);
     }
@@ -123,6 +124,7 @@ final class TaskQueue {
 
     /** The queue is full, or tasks are parked: a running loop's thread parks, any other waits. */
     private void offerSlowly(Object task) {
+        loop.counters().addShared(LoopCounters.QUEUE_FULL, 1);
         EventLoop from = EventLoop.current();
         if (from != null && from.mustNotWait()) {
             park(from, task);
@@ -242,7 +244,9 @@ final class TaskQueue {
         int extra = overflow.size();
         int n = 0;
         if (!shared.isEmpty()) {
-            n = shared.drain(runner, shared.size());
+            int size = shared.size();
+            loop.counters().max(LoopCounters.QUEUE_HIGH_WATER, size);
+            n = shared.drain(runner, size);
         }
         if (parked != 0) {
             n += runParked();

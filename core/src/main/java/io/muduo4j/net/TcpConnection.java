@@ -371,6 +371,9 @@ public final class TcpConnection extends ConnectionLifecycle {
         }
         if (n > 0) {
             bytesReceived += n;
+            LoopCounters c = loop.counters();
+            c.add(LoopCounters.BYTES_IN, n);
+            c.increment(LoopCounters.READS);
             try {
                 messageCallback.onMessage(this, input, System.nanoTime());
             } catch (Throwable t) {

@@ -252,6 +252,29 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     }
 
     /**
+     * Fills {@code into} with the counters of this server's loops summed: the base loop (which
+     * accepts) and each I/O loop (which runs the connections), each once. A loop shared with
+     * other servers or clients brings their work too: the counters are the loops', not the
+     * server's alone. Before {@link #start()}, the base loop alone. Any thread; allocates nothing.
+     *
+     * @param into the snapshot to fill
+     * @return {@code into}
+     */
+    public LoopMetrics metrics(LoopMetrics into) {
+        into.clear();
+        loop.addMetricsTo(into);
+        ServerIoSlot[] ss = slots;
+        if (ss != null) {
+            for (ServerIoSlot s : ss) {
+                if (s.loop != loop) {
+                    s.loop.addMetricsTo(into);
+                }
+            }
+        }
+        return into;
+    }
+
+    /**
      * Connections currently open. Any thread.
      *
      * @return the number of open connections

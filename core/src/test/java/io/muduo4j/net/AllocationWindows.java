@@ -278,7 +278,7 @@ final class AllocationWindows {
             }
             if (dirty.length() > 0) {
                 fail(m.what + ": allocation in measured windows of " + m.window + " operations (every one must be 0): "
-                        + dirty + restart(m) + "all measured windows: " + describe(m, m.measureFrom, m.end) + "; warm-up: "
+                        + dirty + restart(m) + " all measured windows: " + describe(m, m.measureFrom, m.end) + "; warm-up: "
                         + describe(m, 0, m.measureFrom) + note(m));
             }
             System.out.println("[AllocationWindows] " + m.what + ": " + m.measured + " windows x " + m.window
