@@ -83,6 +83,19 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         void onError(EventLoop loop, Throwable error);
     }
 
+    /** Receives a stall the detector found (see {@link EventLoopOptions#stallThreshold}), on the detector's thread. */
+    @FunctionalInterface
+    public interface StallHandler {
+        /**
+         * Reports one stall, once.
+         *
+         * @param loop       the stalled loop
+         * @param stalledNanos how long its current iteration had run when it was seen
+         * @param stack      the loop thread's stack, sampled then
+         */
+        void onStall(EventLoop loop, long stalledNanos, StackTraceElement[] stack);
+    }
+
     private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
     static final long MAX_POLL_MS = 10_000;
 
@@ -104,6 +117,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private final TaskQueue tasks;
     private final BufferPool buffers = new BufferPool();
     private final LoopCounters counters = new LoopCounters();
+    private final long stallThresholdNanos;
+    private final StallHandler stallHandler;
+    private StallDetector.Watch stallWatch; // loop thread: set while running with detection on
 
     private volatile Thread owner;
     private volatile int lifecycle = NOT_STARTED;
@@ -132,6 +148,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         this.idleStrategy = idle != null ? idle : new BusySpinIdleStrategy();
         this.errors = new LoopErrors(this, options.errorHandler());
         this.tasks = new TaskQueue(this, options.taskQueueCapacity());
+        this.stallThresholdNanos = options.stallThresholdNanos();
+        StallHandler sh = options.stallHandler();
+        this.stallHandler = sh != null ? sh : StallDetector::log;
         String n = options.name();
         this.name = n != null ? n : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
         if (!options.bindsOnStart()) {
@@ -319,6 +338,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             throw new IllegalStateException("event loop " + name + " is closed");
         }
         lifecycle = RUNNING;
+        if (stallThresholdNanos > 0) {
+            stallWatch = StallDetector.watch(this, stallThresholdNanos, stallHandler);
+        }
     }
 
     /** One iteration; returns the number of events, timers and tasks handled. */
@@ -366,9 +388,11 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
             return poller.pollNow();
         }
         long t0 = System.nanoTime();
+        poller.waitBegins();
         try {
             return poller.poll(timeoutMs);
         } finally {
+            poller.waitEnds();
             tasks.markAwake();
             counters.add(LoopCounters.IDLE_NANOS, System.nanoTime() - t0);
         }
@@ -390,6 +414,10 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
 
     /** The thread that terminated the loop, after its final drain: from now on nothing of the loop runs. */
     private void end() {
+        if (stallWatch != null) {
+            StallDetector.unwatch(stallWatch);
+            stallWatch = null;
+        }
         ArrayList<Runnable> work;
         synchronized (endLock) {
             ended = true;

@@ -1,6 +1,7 @@
 package io.muduo4j.net;
 
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -22,6 +23,8 @@ public final class EventLoopOptions {
     private String name;
     private boolean bindOnStart;
     private Transport transport = Transport.AUTO;
+    private long stallThresholdNanos;
+    private EventLoop.StallHandler stallHandler;
 
     /** Blocking mode, the defaults; the same as {@link #blocking()}. */
     public EventLoopOptions() {
@@ -145,7 +148,51 @@ public final class EventLoopOptions {
         return this;
     }
 
+    /**
+     * Reports an iteration that holds the loop longer than {@code threshold} (a task, timer or
+     * callback that blocks or runs long), once per stall, with the loop thread's stack sampled
+     * from another thread; 0 (the default) turns detection off, and a loop without it costs
+     * nothing. The report goes to {@link #stallHandler}, by default a warning through
+     * {@link System.Logger} naming the loop, how long, and the stack. Detection samples every
+     * quarter of the threshold (1 to 100 ms), so a stall is seen between 1 and 1.25 thresholds after
+     * it began. An Agrona runner's idle strategy between {@code doWork} calls counts as a stall if
+     * it idles longer than the threshold.
+     *
+     * @param threshold how long one iteration may run, &gt;= 1 ms, or 0 for no detection
+     * @param unit      its unit
+     * @return these options
+     */
+    public EventLoopOptions stallThreshold(long threshold, TimeUnit unit) {
+        long ns = unit.toNanos(threshold);
+        if (ns != 0 && ns < TimeUnit.MILLISECONDS.toNanos(1)) {
+            throw new IllegalArgumentException("stall threshold " + threshold + " " + unit
+                    + ": at least 1 ms, or 0 for no detection");
+        }
+        this.stallThresholdNanos = ns;
+        return this;
+    }
+
+    /**
+     * Receives the stalls {@link #stallThreshold} finds, on the detector's thread, instead of the
+     * default warning.
+     *
+     * @param handler the handler, or null for the default
+     * @return these options
+     */
+    public EventLoopOptions stallHandler(EventLoop.StallHandler handler) {
+        this.stallHandler = handler;
+        return this;
+    }
+
     // ------------------------------------------------------------------ read by the library
+
+    long stallThresholdNanos() {
+        return stallThresholdNanos;
+    }
+
+    EventLoop.StallHandler stallHandler() {
+        return stallHandler;
+    }
 
     EventLoop.WaitMode waitMode() {
         return waitMode;
@@ -187,6 +234,8 @@ public final class EventLoopOptions {
         o.name = name;
         o.bindOnStart = bindOnStart;
         o.transport = transport;
+        o.stallThresholdNanos = stallThresholdNanos;
+        o.stallHandler = stallHandler;
         return o;
     }
 }

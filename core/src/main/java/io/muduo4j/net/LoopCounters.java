@@ -31,11 +31,12 @@ final class LoopCounters {
     static final int QUEUE_FULL = 8;
     static final int DIRECT_BYTES_OUT = 16;
     static final int DIRECT_WRITES = 24;
+    static final int STALLS = 32;
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final long[] own = new long[OWN];
-    private final long[] shared = new long[32];
+    private final long[] shared = new long[40];
     final long startNanos = System.nanoTime();
 
     /** Loop thread. */

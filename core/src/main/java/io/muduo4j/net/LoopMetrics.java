@@ -33,6 +33,7 @@ public final class LoopMetrics {
     private long reads;
     private long bytesOut;
     private long writes;
+    private long stalls;
 
     /** An empty snapshot. */
     public LoopMetrics() {
@@ -46,7 +47,7 @@ public final class LoopMetrics {
     public LoopMetrics clear() {
         loops = 0;
         elapsedNanos = idleNanos = iterations = tasks = timers = queueHighWater = queueFull = wakeups = 0;
-        opened = closed = accepted = connectFailures = bytesIn = reads = bytesOut = writes = 0;
+        opened = closed = accepted = connectFailures = bytesIn = reads = bytesOut = writes = stalls = 0;
         return this;
     }
 
@@ -71,6 +72,7 @@ public final class LoopMetrics {
         reads += c.get(LoopCounters.READS);
         bytesOut += c.get(LoopCounters.BYTES_OUT) + c.getShared(LoopCounters.DIRECT_BYTES_OUT);
         writes += c.get(LoopCounters.WRITES) + c.getShared(LoopCounters.DIRECT_WRITES);
+        stalls += c.getShared(LoopCounters.STALLS);
     }
 
     /**
@@ -97,6 +99,7 @@ public final class LoopMetrics {
         reads += other.reads;
         bytesOut += other.bytesOut;
         writes += other.writes;
+        stalls += other.stalls;
         return this;
     }
 
@@ -206,6 +209,11 @@ public final class LoopMetrics {
         return writes;
     }
 
+    /** @return stalls reported by the stall detector (see {@link EventLoopOptions#stallThreshold}) */
+    public long stalls() {
+        return stalls;
+    }
+
     @Override
     public String toString() {
         return "LoopMetrics[loops=" + loops + ", utilization=" + String.format("%.3f", utilization())
@@ -213,6 +221,6 @@ public final class LoopMetrics {
                 + ", queueHighWater=" + queueHighWater + ", queueFull=" + queueFull + ", wakeups=" + wakeups
                 + ", connectionsOpen=" + connectionsOpen() + ", opened=" + opened + ", closed=" + closed
                 + ", accepted=" + accepted + ", connectFailures=" + connectFailures + ", bytesIn=" + bytesIn
-                + ", reads=" + reads + ", bytesOut=" + bytesOut + ", writes=" + writes + "]";
+                + ", reads=" + reads + ", bytesOut=" + bytesOut + ", writes=" + writes + ", stalls=" + stalls + "]";
     }
 }

@@ -116,6 +116,7 @@ final class NioPoller extends Poller {
     }
 
     private void dispatch(SelectionKey key) {
+        waitEnds(); // select(Consumer) dispatches inside the wait
         Object handle = key.attachment();
         if (handle != null) {
             Pollable ch = (Pollable) handle;

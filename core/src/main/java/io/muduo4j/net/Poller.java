@@ -1,6 +1,8 @@
 package io.muduo4j.net;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;
 import java.nio.ByteBuffer;
@@ -26,6 +28,35 @@ import java.nio.ByteBuffer;
 abstract class Poller implements AutoCloseable {
     /** Readiness of a channel whose registration died (its socket was closed elsewhere). */
     static final int INVALID = 1 << 30;
+
+    private static final VarHandle WAITING;
+
+    static {
+        try {
+            WAITING = MethodHandles.lookup().findVarHandle(Poller.class, "waiting", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // Written by the loop thread (opaque: a plain store on x86), read by the stall detector:
+    // true while a blocking poll waits in the kernel, so a quiet loop is not taken for a stalled one.
+    private boolean waiting;
+
+    /** Loop thread, before a blocking {@link #poll}: the loop is about to wait. */
+    final void waitBegins() {
+        WAITING.setOpaque(this, true);
+    }
+
+    /** Loop thread: the wait is over (dispatch begins, or the poll returned). */
+    final void waitEnds() {
+        WAITING.setOpaque(this, false);
+    }
+
+    /** Any thread: whether the loop is waiting in a blocking poll (not running a callback). */
+    final boolean isWaiting() {
+        return (boolean) WAITING.getOpaque(this);
+    }
 
     /** The transport this poller runs ({@link Transport#NIO} or {@link Transport#EPOLL}). */
     abstract Transport transport();

@@ -104,6 +104,7 @@ final class EpollPoller extends Poller {
 
     private int waitAndDispatch(int timeoutMs) throws IOException {
         int n = epollWait(epfd, eventsAddress, MAX_EVENTS, timeoutMs);
+        waitEnds();
         if (n < 0) {
             if (n == -EINTR) {
                 return 0;
