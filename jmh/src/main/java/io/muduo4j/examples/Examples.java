@@ -67,7 +67,13 @@ final class Examples {
      * the JVM is stopped (Ctrl-C, SIGTERM), which closes the server and the loop.
      */
     static int serveUntilKilled(String name, Function<EventLoop, ? extends Server> start) throws InterruptedException {
-        EventLoopThread thread = new EventLoopThread(name);
+        return serveUntilKilled(name, new io.muduo4j.net.EventLoopOptions(), start);
+    }
+
+    /** {@link #serveUntilKilled(String, Function)} with the loop made from {@code options}. */
+    static int serveUntilKilled(String name, io.muduo4j.net.EventLoopOptions options,
+            Function<EventLoop, ? extends Server> start) throws InterruptedException {
+        EventLoopThread thread = new EventLoopThread(name, options, null);
         Server server;
         EventLoop loop;
         try {

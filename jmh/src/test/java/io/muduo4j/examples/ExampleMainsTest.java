@@ -119,7 +119,7 @@ class ExampleMainsTest {
     void badArgumentsExitWithUsageErrors() {
         Object[] commands = {new DiscardServer.Main(), new DaytimeServer.Main(), new ChargenServer.Main(),
             new ChatServer.Main(), new ChatClient.Main(), new TcpRelay.Main(), new IdleEchoServer.Main(),
-            new MaxConnectionServer.Main()};
+            new MaxConnectionServer.Main(), new MetricsEchoServer.Main()};
         for (Object c : commands) {
             CommandLine cl = new CommandLine(c);
             cl.setOut(new PrintWriter(java.io.Writer.nullWriter()));
