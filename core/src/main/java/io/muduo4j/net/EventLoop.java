@@ -120,6 +120,7 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
     private final long stallThresholdNanos;
     private final StallHandler stallHandler;
     private StallDetector.Watch stallWatch; // loop thread: set while running with detection on
+    private final int[] cpuAffinity; // null: the thread is left where it is
 
     private volatile Thread owner;
     private volatile int lifecycle = NOT_STARTED;
@@ -151,6 +152,10 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         this.stallThresholdNanos = options.stallThresholdNanos();
         StallHandler sh = options.stallHandler();
         this.stallHandler = sh != null ? sh : StallDetector::log;
+        this.cpuAffinity = options.cpuAffinity();
+        if (cpuAffinity != null) {
+            Affinity.requireAvailable(); // fail here, on any thread, before anything is bound or opened
+        }
         String n = options.name();
         this.name = n != null ? n : "EventLoop@" + Integer.toHexString(System.identityHashCode(this));
         if (!options.bindsOnStart()) {
@@ -215,6 +220,9 @@ public final class EventLoop implements Agent, Executor, AutoCloseable {
         if (existing != null && existing != this) {
             throw new IllegalStateException("thread '" + t.getName() + "' already owns " + existing.name
                     + "; one loop per thread (close it first)");
+        }
+        if (cpuAffinity != null) {
+            Affinity.pin(cpuAffinity); // before binding: a refused set leaves the thread unbound
         }
         CURRENT.set(this);
         owner = t;

@@ -25,6 +25,7 @@ public final class EventLoopOptions {
     private Transport transport = Transport.AUTO;
     private long stallThresholdNanos;
     private EventLoop.StallHandler stallHandler;
+    private int[] cpuAffinity;
 
     /** Blocking mode, the defaults; the same as {@link #blocking()}. */
     public EventLoopOptions() {
@@ -184,7 +185,30 @@ public final class EventLoopOptions {
         return this;
     }
 
+    /**
+     * Pins the loop's thread to these CPUs ({@code sched_setaffinity}; Linux, JDK 22+ with native
+     * access, as the native transports need), when the loop binds to it: in the constructor, or on
+     * the first run with {@link #bindOnStart()}. The spinning wait mode wants this: a pinned core,
+     * ideally isolated from the scheduler ({@code isolcpus}, {@code nohz_full}), so the spin neither
+     * migrates nor competes. Elsewhere the loop's construction fails with
+     * {@link UnsupportedOperationException} saying why, and a set the kernel refuses (no CPU of it
+     * online and allowed to this process) with {@link IllegalArgumentException} naming the CPUs
+     * and the error. Every loop of a server's pool made from these options gets the same set.
+     *
+     * @param cpus the CPUs, each 0 to 1,023, at least one; none (an empty call) for no pinning
+     * @return these options
+     */
+    public EventLoopOptions cpuAffinity(int... cpus) {
+        this.cpuAffinity = cpus.length == 0 ? null : Affinity.checked(cpus);
+        return this;
+    }
+
     // ------------------------------------------------------------------ read by the library
+
+    /** The CPUs to pin the loop thread to, sorted, or null. */
+    int[] cpuAffinity() {
+        return cpuAffinity;
+    }
 
     long stallThresholdNanos() {
         return stallThresholdNanos;
@@ -236,6 +260,7 @@ public final class EventLoopOptions {
         o.transport = transport;
         o.stallThresholdNanos = stallThresholdNanos;
         o.stallHandler = stallHandler;
+        o.cpuAffinity = cpuAffinity;
         return o;
     }
 }

@@ -101,6 +101,8 @@ final class Downcalls {
     static MethodHandle EPOLL_WAIT =
             BINDER.slow("epoll_wait", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
     static MethodHandle EVENTFD = BINDER.fast("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    static MethodHandle SCHED_SETAFFINITY = BINDER.slow("sched_setaffinity", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+    static MethodHandle SCHED_GETAFFINITY = BINDER.slow("sched_getaffinity", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
     /** open(2) is variadic: the mode is passed as the first variadic argument, as C would. */
     static MethodHandle OPEN = BINDER.variadic("open", 2, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
 

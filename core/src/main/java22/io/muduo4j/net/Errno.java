@@ -179,7 +179,7 @@ final class Errno {
         return new IOException(message(what, e));
     }
 
-    private static String message(String what, int e) {
+    static String message(String what, int e) {
         String text = description(e);
         return text == null ? what + ": " + errnoName(e) : what + ": " + text + " (" + errnoName(e) + ")";
     }
