@@ -217,6 +217,67 @@ abstract class ConnectionCore extends Pollable {
     }
 
     /**
+     * Sets a socket option of this connection. Any thread.
+     *
+     * @param option the option
+     * @param value  its value (0 or 1 for a flag)
+     * @return true when set, false when the connection's socket is closed already
+     * @throws UnsupportedOperationException when this connection's transport cannot set it
+     * @throws IllegalArgumentException      for a value the option never takes, or one the kernel refuses
+     */
+    public boolean setOption(TcpOption option, int value) {
+        option.checkSupported(loop.transport());
+        option.checkValue(value);
+        try {
+            synchronized (this) { // close takes it: a descriptor number is reused as soon as it is closed
+                loop.poller().setOption(this, option, value);
+            }
+            return true;
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return false;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot set " + option + " to " + value + " on " + name() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a socket option of this connection (a flag reads 0 or 1). Any thread.
+     *
+     * @param option the option
+     * @return its value
+     * @throws UnsupportedOperationException when this connection's transport cannot read it
+     * @throws IllegalStateException         when the connection's socket is closed
+     */
+    public int getOption(TcpOption option) {
+        option.checkSupported(loop.transport());
+        try {
+            synchronized (this) {
+                return loop.poller().getOption(this, option);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + option + " of " + name() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Fills {@code into} with the kernel's TCP state of this connection (rtt, cwnd, retransmits,
+     * bytes acked and received...), allocating nothing. Native transports only; any thread.
+     *
+     * @param into the snapshot to fill
+     * @return true when filled; false on NIO (the JDK exposes no TCP_INFO) or once the socket is closed
+     */
+    public boolean tcpInfo(TcpInfo into) {
+        try {
+            synchronized (this) {
+                return loop.poller().tcpInfo(this, into);
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * Closes the socket under the lock direct writers hold, so none writes to a reused descriptor;
      * with a reset when {@link #resetOnClose} was asked for. Any thread.
      */

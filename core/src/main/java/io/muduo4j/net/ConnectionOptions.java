@@ -36,6 +36,8 @@ final class ConnectionOptions {
     volatile boolean selfBackPressure = true;
     volatile boolean tcpNoDelay = true;
     volatile boolean keepAlive;
+    /** {@link TcpOption} values by ordinal, -1 where not set; replaced whole on each change; null: none. */
+    volatile int[] socketOptions;
 
     void setOutputLimit(long bytes, ConnectionCallback onLimit) {
         if (bytes <= 0) {
@@ -53,6 +55,25 @@ final class ConnectionOptions {
         if (keepAlive) {
             p.setOption(ch, StandardSocketOptions.SO_KEEPALIVE, true);
         }
+        int[] o = socketOptions;
+        if (o != null) {
+            TcpOption[] all = TcpOption.VALUES;
+            for (int i = 0; i < o.length; i++) {
+                if (o[i] >= 0) {
+                    p.setOption(ch, all[i], o[i]);
+                }
+            }
+        }
+    }
+
+    synchronized void setSocketOption(TcpOption option, int value) {
+        int[] o = socketOptions;
+        int[] n = o == null ? new int[TcpOption.VALUES.length] : o.clone();
+        if (o == null) {
+            java.util.Arrays.fill(n, -1);
+        }
+        n[option.ordinal()] = value;
+        socketOptions = n;
     }
 
     void setCloseFlushTimeoutMs(long ms) {

@@ -94,6 +94,25 @@ abstract class ConnectionSettings {
     }
 
     /**
+     * A socket option on every connection made from here on (set after {@code TCP_NODELAY} and
+     * {@code SO_KEEPALIVE}, so it can override them), as {@link TcpConnection#setOption} would. A
+     * value the kernel then refuses fails that connection's setup (it is closed at once).
+     *
+     * @param option the option
+     * @param value  its value (0 or 1 for a flag)
+     * @throws UnsupportedOperationException when the loop's transport cannot set it, naming the transport
+     * @throws IllegalArgumentException      for a value the option never takes
+     */
+    public void setConnectionOption(TcpOption option, int value) {
+        option.checkSupported(transportForOptions());
+        option.checkValue(value);
+        options.setSocketOption(option, value);
+    }
+
+    /** The transport the connections will run: the one the options must be supported on. */
+    abstract Transport transportForOptions();
+
+    /**
      * SO_KEEPALIVE on the connections (default off).
      *
      * @param on whether to enable TCP keep-alive

@@ -286,6 +286,29 @@ final class NioPoller extends Poller {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
+    void setOption(Pollable ch, TcpOption option, int value) throws IOException {
+        SocketChannel s = socket(ch);
+        if (option.flag) {
+            s.setOption((SocketOption<Boolean>) option.jdk, value != 0);
+        } else {
+            s.setOption((SocketOption<Integer>) option.jdk, value);
+        }
+    }
+
+    @Override
+    int getOption(Pollable ch, TcpOption option) throws IOException {
+        Object v = socket(ch).getOption(option.jdk);
+        return v instanceof Boolean ? ((Boolean) v ? 1 : 0) : (Integer) v;
+    }
+
+    @Override
+    boolean tcpInfo(Pollable ch, TcpInfo into) throws IOException {
+        socket(ch); // closed: ClosedChannelException, as on the other transports
+        return false; // the JDK exposes no TCP_INFO
+    }
+
+    @Override
     InetSocketAddress localAddress(Pollable ch) throws IOException {
         SelectableChannel s = ch.selectable;
         if (s == null) {

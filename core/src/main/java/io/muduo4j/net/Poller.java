@@ -129,6 +129,18 @@ abstract class Poller implements AutoCloseable {
 
     abstract <T> void setOption(Pollable ch, SocketOption<T> option, T value) throws IOException;
 
+    /**
+     * Sets a {@link TcpOption} (checked supported by the caller). An {@link IOException} for a
+     * closed socket ({@link java.nio.channels.ClosedChannelException}) or a value the kernel refuses.
+     */
+    abstract void setOption(Pollable ch, TcpOption option, int value) throws IOException;
+
+    /** Reads a {@link TcpOption} (checked supported by the caller). */
+    abstract int getOption(Pollable ch, TcpOption option) throws IOException;
+
+    /** Fills {@code into} from the socket's TCP_INFO; false when the transport cannot read it. */
+    abstract boolean tcpInfo(Pollable ch, TcpInfo into) throws IOException;
+
     abstract InetSocketAddress localAddress(Pollable ch) throws IOException;
 
     abstract InetSocketAddress remoteAddress(Pollable ch) throws IOException;

@@ -97,6 +97,11 @@ public final class TcpClient extends ConnectionSettings {
         return loop;
     }
 
+    @Override
+    Transport transportForOptions() {
+        return loop.transport();
+    }
+
     /**
      * The address connected to.
      *

@@ -251,6 +251,11 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
         return a;
     }
 
+    @Override
+    Transport transportForOptions() {
+        return loop.transport();
+    }
+
     /**
      * Fills {@code into} with the counters of this server's loops summed: the base loop (which
      * accepts) and each I/O loop (which runs the connections), each once. A loop shared with

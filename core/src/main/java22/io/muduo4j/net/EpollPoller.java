@@ -390,6 +390,22 @@ final class EpollPoller extends Poller {
     }
 
     @Override
+    void setOption(Pollable ch, TcpOption option, int value) throws IOException {
+        EpollSockets.setOption(ch, option, value);
+    }
+
+    @Override
+    int getOption(Pollable ch, TcpOption option) throws IOException {
+        return EpollSockets.getOption(ch, option);
+    }
+
+    @Override
+    boolean tcpInfo(Pollable ch, TcpInfo into) throws IOException {
+        EpollSockets.tcpInfo(ch, into);
+        return true;
+    }
+
+    @Override
     InetSocketAddress localAddress(Pollable ch) throws IOException {
         return EpollSockets.localAddress(ch);
     }

@@ -232,6 +232,22 @@ final class EpollSockets {
         }
     }
 
+    static void setOption(Pollable ch, TcpOption option, int value) throws IOException {
+        check(setIntOption(fd(ch), option.level, option.number, value), "setsockopt(" + option + ")");
+    }
+
+    static int getOption(Pollable ch, TcpOption option) throws IOException {
+        int r = getIntOption(fd(ch), option.level, option.number);
+        check(r, "getsockopt(" + option + ")");
+        // Linux reports twice the buffer size it was given (the rest is its bookkeeping); the JDK
+        // halves it, and so do we, so a size reads back as set on every transport.
+        return option == TcpOption.SO_SNDBUF || option == TcpOption.SO_RCVBUF ? r / 2 : r;
+    }
+
+    static void tcpInfo(Pollable ch, TcpInfo into) throws IOException {
+        check(Syscalls.tcpInfo(fd(ch), into), "getsockopt(TCP_INFO)");
+    }
+
     static InetSocketAddress localAddress(Pollable ch) throws IOException {
         return Syscalls.localAddress(fd(ch));
     }

@@ -32,7 +32,9 @@ final class Scratch {
     static final long IOV = 48; // struct iovec[2]
     static final long MSGHDR = 80; // struct msghdr (56 on LP64)
     static final long SOCKADDR = 144; // struct sockaddr_storage
-    static final long SIZE = SOCKADDR + Sockaddr.SOCKADDR_STORAGE_SIZE;
+    static final long TCP_INFO = SOCKADDR + Sockaddr.SOCKADDR_STORAGE_SIZE; // struct tcp_info (up to 256)
+    static final long TCP_INFO_SIZE = 256;
+    static final long SIZE = TCP_INFO + TCP_INFO_SIZE;
 
     private static final ThreadLocal<Scratch> SCRATCH = carrierLocal();
 

@@ -19,7 +19,10 @@ import static io.muduo4j.net.Downcalls.SHUTDOWN;
 import static io.muduo4j.net.Downcalls.SOCKET;
 import static io.muduo4j.net.Downcalls.result;
 import static io.muduo4j.net.Downcalls.rethrow;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -73,6 +76,7 @@ final class Syscalls {
     static final int SO_DOMAIN = 39;
     static final int IPPROTO_TCP = 6;
     static final int TCP_NODELAY = 1;
+    static final int TCP_INFO_OPT = 11;
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_V6ONLY = 26;
     static final int SHUT_RD = 0;
@@ -215,6 +219,52 @@ final class Syscalls {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * {@code getsockopt(fd, IPPROTO_TCP, TCP_INFO)} into {@code into}: 0 or -errno. Offsets of
+     * Linux's {@code struct tcp_info} (uapi/linux/tcp.h); a field past the length the kernel
+     * returned is left -1.
+     */
+    static int tcpInfo(int fd, TcpInfo into) {
+        Scratch s = Scratch.current();
+        MemorySegment m = s.mem;
+        long b = Scratch.TCP_INFO;
+        m.set(JAVA_INT, Scratch.OPTLEN, (int) Scratch.TCP_INFO_SIZE);
+        int r;
+        try {
+            r = (int) GETSOCKOPT.invokeExact(s.capture, fd, IPPROTO_TCP, TCP_INFO_OPT, s.base + b, s.base + Scratch.OPTLEN);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            return -s.errno();
+        }
+        int len = m.get(JAVA_INT, Scratch.OPTLEN);
+        into.state = len > 0 ? Byte.toUnsignedInt(m.get(JAVA_BYTE, b)) : -1;
+        into.retransmits = len > 2 ? Byte.toUnsignedInt(m.get(JAVA_BYTE, b + 2)) : -1;
+        into.rtoMicros = u32(m, b, len, 8);
+        into.sndMss = u32(m, b, len, 16);
+        into.unacked = u32(m, b, len, 24);
+        into.lost = u32(m, b, len, 32);
+        into.rttMicros = u32(m, b, len, 68);
+        into.rttVarMicros = u32(m, b, len, 72);
+        into.sndCwnd = u32(m, b, len, 80);
+        into.totalRetrans = u32(m, b, len, 100);
+        into.bytesAcked = u64(m, b, len, 120);
+        into.bytesReceived = u64(m, b, len, 128);
+        into.notSentBytes = u32(m, b, len, 144);
+        into.minRttMicros = u32(m, b, len, 148);
+        into.bytesSent = u64(m, b, len, 200);
+        return 0;
+    }
+
+    private static long u32(MemorySegment m, long base, int len, int off) {
+        return len >= off + 4 ? Integer.toUnsignedLong(m.get(JAVA_INT_UNALIGNED, base + off)) : -1;
+    }
+
+    private static long u64(MemorySegment m, long base, int len, int off) {
+        return len >= off + 8 ? m.get(JAVA_LONG_UNALIGNED, base + off) : -1;
     }
 
     /**
