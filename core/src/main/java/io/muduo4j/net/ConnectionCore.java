@@ -100,7 +100,10 @@ abstract class ConnectionCore extends Pollable {
     boolean shutdownRequested;
     boolean destroyed;
     boolean adopted; // made CONNECTED by a connecting thread; the loop has yet to register it
-    boolean upCalled; // the up callback ran, so the down callback will
+    static final byte UP_NOT_CALLED = 0;
+    static final byte UP_CALLING = 1; // loop thread: in the up callback (connected() reads true there)
+    static final byte UP_CALLED = 2;
+    byte up; // UP_*: once the up callback ran, the down callback will (one byte: the object stays 248 B)
     long flushTimer;
     long flushMark; // bytesSent when the flush timer was armed
     volatile CloseTimers closeTimers; // made on the first close that arms a timer; most never do

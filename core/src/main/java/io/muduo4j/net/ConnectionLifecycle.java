@@ -111,8 +111,14 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
             // thread knows, and an up callback that sees connected() false would read as a down.
             return;
         }
-        upCalled = true;
-        connectionCallback.onConnection(self());
+        // Another thread may close it while the up callback runs (CONNECTED to DISCONNECTING):
+        // the callback must still read as the up it is; the down callback follows.
+        up = UP_CALLING;
+        try {
+            connectionCallback.onConnection(self());
+        } finally {
+            up = UP_CALLED;
+        }
     }
 
     /** Posts {@link #connectEstablished()} to the loop without allocating. */
@@ -455,9 +461,10 @@ abstract class ConnectionLifecycle extends ConnectionOutput {
     }
 
     void safeConnectionCallback() {
-        if (!upCalled) {
+        if (up == UP_NOT_CALLED) {
             return;
         }
+        up = UP_CALLED; // a down call nested in the up call (a send that failed inside it) ends the up call
         try {
             connectionCallback.onConnection(self());
         } catch (Throwable t) {

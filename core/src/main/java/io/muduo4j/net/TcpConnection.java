@@ -135,12 +135,15 @@ public final class TcpConnection extends ConnectionLifecycle {
     }
 
     /**
-     * Whether the state is {@link State#CONNECTED}.
+     * Whether the state is {@link State#CONNECTED}; and, in the connection callback on the loop
+     * thread, whether this is its up call: true there even when another thread has begun closing
+     * the connection meanwhile (its down call follows), so {@code if (c.connected())} tells up from
+     * down in the callback whatever other threads do.
      *
      * @return true while connected
      */
     public boolean connected() {
-        return state == State.CONNECTED;
+        return state == State.CONNECTED || (up == UP_CALLING && loop.isInLoopThread());
     }
 
     /**

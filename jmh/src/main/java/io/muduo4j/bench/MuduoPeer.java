@@ -35,6 +35,16 @@ final class MuduoPeer implements Peer {
      * {@code backoff}. System property {@code muduo4j.bench.idle}.
      */
     static final String IDLE = System.getProperty("muduo4j.bench.idle", "busy");
+    /** Stall detection on every loop, for measuring what it costs (0 = off, the default). */
+    static final long STALL_MS = Long.getLong("muduo4j.bench.stallMs", 0);
+    /** CPUs to pin loops to, one per loop in the order they are made, cycling (empty = no pinning). */
+    static final int[] CPUS = cpus(System.getProperty("muduo4j.bench.cpus", ""));
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_CPU = new java.util.concurrent.atomic.AtomicInteger();
+
+    private static int[] cpus(String list) {
+        return list.isBlank() ? new int[0]
+                : java.util.Arrays.stream(list.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+    }
 
     private final boolean spinServer;
     private final boolean spinClient;
@@ -130,6 +140,12 @@ final class MuduoPeer implements Peer {
 
     static EventLoopOptions options(boolean spin, Transport transport) {
         EventLoopOptions o = spin ? EventLoopOptions.spinning(() -> idleStrategy(IDLE)) : EventLoopOptions.blocking();
+        if (STALL_MS > 0) {
+            o.stallThreshold(STALL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        if (CPUS.length > 0) {
+            o.cpuAffinity(CPUS[Math.floorMod(NEXT_CPU.getAndIncrement(), CPUS.length)]);
+        }
         return o.transport(transport);
     }
 
