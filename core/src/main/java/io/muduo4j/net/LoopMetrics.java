@@ -103,12 +103,20 @@ public final class LoopMetrics {
         return this;
     }
 
-    /** @return how many loops this snapshot sums */
+    /**
+     * How many loops this snapshot sums.
+     *
+     * @return how many loops this snapshot sums
+     */
     public int loops() {
         return loops;
     }
 
-    /** @return nanoseconds since the loops were created, summed over the loops */
+    /**
+     * Nanoseconds since the loops were created, summed over the loops.
+     *
+     * @return nanoseconds since the loops were created, summed over the loops
+     */
     public long elapsedNanos() {
         return elapsedNanos;
     }
@@ -124,92 +132,164 @@ public final class LoopMetrics {
         return idleNanos;
     }
 
-    /** @return {@link #elapsedNanos()} less {@link #idleNanos()}: running, or not yet started */
+    /**
+     * {@link #elapsedNanos()} less {@link #idleNanos()}: running, or not yet started.
+     *
+     * @return {@link #elapsedNanos()} less {@link #idleNanos()}: running, or not yet started
+     */
     public long busyNanos() {
         return elapsedNanos - idleNanos;
     }
 
-    /** @return busy time over elapsed time, 0 to 1 (0 when nothing elapsed) */
+    /**
+     * Busy time over elapsed time, 0 to 1 (0 when nothing elapsed).
+     *
+     * @return busy time over elapsed time, 0 to 1 (0 when nothing elapsed)
+     */
     public double utilization() {
         return elapsedNanos <= 0 ? 0 : (double) busyNanos() / elapsedNanos;
     }
 
-    /** @return loop iterations (poll, timers, tasks) */
+    /**
+     * Loop iterations (poll, timers, tasks).
+     *
+     * @return loop iterations (poll, timers, tasks)
+     */
     public long iterations() {
         return iterations;
     }
 
-    /** @return tasks run (queued with runInLoop/queueInLoop/execute, and the library's own) */
+    /**
+     * Tasks run (queued with runInLoop/queueInLoop/execute, and the library's own).
+     *
+     * @return tasks run (queued with runInLoop/queueInLoop/execute, and the library's own)
+     */
     public long tasks() {
         return tasks;
     }
 
-    /** @return timer callbacks run */
+    /**
+     * Timer callbacks run.
+     *
+     * @return timer callbacks run
+     */
     public long timers() {
         return timers;
     }
 
-    /** @return the most tasks found in the shared queue at the start of a drain */
+    /**
+     * The most tasks found in the shared queue at the start of a drain.
+     *
+     * @return the most tasks found in the shared queue at the start of a drain
+     */
     public long queueHighWater() {
         return queueHighWater;
     }
 
-    /** @return submissions from other threads that found the shared task queue full (and waited or parked) */
+    /**
+     * Submissions from other threads that found the shared task queue full (and waited or parked).
+     *
+     * @return submissions from other threads that found the shared task queue full (and waited or parked)
+     */
     public long queueFull() {
         return queueFull;
     }
 
-    /** @return poller wake-ups paid by producers that found the loop asleep */
+    /**
+     * Poller wake-ups paid by producers that found the loop asleep.
+     *
+     * @return poller wake-ups paid by producers that found the loop asleep
+     */
     public long wakeups() {
         return wakeups;
     }
 
-    /** @return connections open now (established and not yet closed) */
+    /**
+     * Connections open now (established and not yet closed).
+     *
+     * @return connections open now (established and not yet closed)
+     */
     public long connectionsOpen() {
         return opened - closed;
     }
 
-    /** @return connections established on these loops since they were created */
+    /**
+     * Connections established on these loops since they were created.
+     *
+     * @return connections established on these loops since they were created
+     */
     public long connectionsOpened() {
         return opened;
     }
 
-    /** @return connections closed */
+    /**
+     * Connections closed.
+     *
+     * @return connections closed
+     */
     public long connectionsClosed() {
         return closed;
     }
 
-    /** @return connections accepted */
+    /**
+     * Connections accepted.
+     *
+     * @return connections accepted
+     */
     public long accepted() {
         return accepted;
     }
 
-    /** @return connect attempts that failed (each retry counts) */
+    /**
+     * Connect attempts that failed (each retry counts).
+     *
+     * @return connect attempts that failed (each retry counts)
+     */
     public long connectFailures() {
         return connectFailures;
     }
 
-    /** @return bytes read from sockets */
+    /**
+     * Bytes read from sockets.
+     *
+     * @return bytes read from sockets
+     */
     public long bytesIn() {
         return bytesIn;
     }
 
-    /** @return reads that delivered bytes to a message callback */
+    /**
+     * Reads that delivered bytes to a message callback.
+     *
+     * @return reads that delivered bytes to a message callback
+     */
     public long reads() {
         return reads;
     }
 
-    /** @return bytes written to sockets, by the loop and by senders' direct writes */
+    /**
+     * Bytes written to sockets, by the loop and by senders' direct writes.
+     *
+     * @return bytes written to sockets, by the loop and by senders' direct writes
+     */
     public long bytesOut() {
         return bytesOut;
     }
 
-    /** @return socket writes that wrote at least a byte, by the loop and by senders' direct writes */
+    /**
+     * Socket writes that wrote at least a byte, by the loop and by senders' direct writes.
+     *
+     * @return socket writes that wrote at least a byte, by the loop and by senders' direct writes
+     */
     public long writes() {
         return writes;
     }
 
-    /** @return stalls reported by the stall detector (see {@link EventLoopOptions#stallThreshold}) */
+    /**
+     * Stalls reported by the stall detector (see {@link EventLoopOptions#stallThreshold}).
+     *
+     * @return stalls reported by the stall detector (see {@link EventLoopOptions#stallThreshold})
+     */
     public long stalls() {
         return stalls;
     }

@@ -29,77 +29,137 @@ public final class TcpInfo {
     public TcpInfo() {
     }
 
-    /** @return the TCP state, as Linux numbers it (1 = ESTABLISHED, 7 = CLOSE, 8 = CLOSE_WAIT, ...) */
+    /**
+     * The TCP state, as Linux numbers it (1 = ESTABLISHED, 7 = CLOSE, 8 = CLOSE_WAIT, ...).
+     *
+     * @return the TCP state, as Linux numbers it (1 = ESTABLISHED, 7 = CLOSE, 8 = CLOSE_WAIT, ...)
+     */
     public int state() {
         return state;
     }
 
-    /** @return retransmissions of the current unacknowledged segment (tcpi_retransmits) */
+    /**
+     * Retransmissions of the current unacknowledged segment (tcpi_retransmits).
+     *
+     * @return retransmissions of the current unacknowledged segment (tcpi_retransmits)
+     */
     public int retransmits() {
         return retransmits;
     }
 
-    /** @return the retransmission timeout, microseconds */
+    /**
+     * The retransmission timeout, microseconds.
+     *
+     * @return the retransmission timeout, microseconds
+     */
     public long rtoMicros() {
         return rtoMicros;
     }
 
-    /** @return the smoothed round-trip time, microseconds */
+    /**
+     * The smoothed round-trip time, microseconds.
+     *
+     * @return the smoothed round-trip time, microseconds
+     */
     public long rttMicros() {
         return rttMicros;
     }
 
-    /** @return the round-trip time's mean deviation, microseconds */
+    /**
+     * The round-trip time's mean deviation, microseconds.
+     *
+     * @return the round-trip time's mean deviation, microseconds
+     */
     public long rttVarMicros() {
         return rttVarMicros;
     }
 
-    /** @return the congestion window, in segments */
+    /**
+     * The congestion window, in segments.
+     *
+     * @return the congestion window, in segments
+     */
     public long sndCwnd() {
         return sndCwnd;
     }
 
-    /** @return the sending maximum segment size, bytes */
+    /**
+     * The sending maximum segment size, bytes.
+     *
+     * @return the sending maximum segment size, bytes
+     */
     public long sndMss() {
         return sndMss;
     }
 
-    /** @return segments sent and not yet acknowledged */
+    /**
+     * Segments sent and not yet acknowledged.
+     *
+     * @return segments sent and not yet acknowledged
+     */
     public long unacked() {
         return unacked;
     }
 
-    /** @return segments presumed lost */
+    /**
+     * Segments presumed lost.
+     *
+     * @return segments presumed lost
+     */
     public long lost() {
         return lost;
     }
 
-    /** @return retransmissions over the connection's life */
+    /**
+     * Retransmissions over the connection's life.
+     *
+     * @return retransmissions over the connection's life
+     */
     public long totalRetrans() {
         return totalRetrans;
     }
 
-    /** @return bytes the peer has acknowledged */
+    /**
+     * Bytes the peer has acknowledged.
+     *
+     * @return bytes the peer has acknowledged
+     */
     public long bytesAcked() {
         return bytesAcked;
     }
 
-    /** @return bytes received from the peer */
+    /**
+     * Bytes received from the peer.
+     *
+     * @return bytes received from the peer
+     */
     public long bytesReceived() {
         return bytesReceived;
     }
 
-    /** @return bytes sent, retransmissions included (Linux 4.19+) */
+    /**
+     * Bytes sent, retransmissions included (Linux 4.19+).
+     *
+     * @return bytes sent, retransmissions included (Linux 4.19+)
+     */
     public long bytesSent() {
         return bytesSent;
     }
 
-    /** @return bytes written but not yet sent (Linux 4.6+) */
+    /**
+     * Bytes written but not yet sent (Linux 4.6+).
+     *
+     * @return bytes written but not yet sent (Linux 4.6+)
+     */
     public long notSentBytes() {
         return notSentBytes;
     }
 
-    /** @return the smallest round-trip time seen, microseconds (Linux 4.6+) */
+    /**
+     * The smallest round-trip time seen, microseconds (Linux 4.6+).
+     *
+     * @return the smallest round-trip time seen, microseconds (Linux 4.6+)
+     */
     public long minRttMicros() {
         return minRttMicros;
     }
