@@ -2,8 +2,12 @@
 # The one benchmark command of muduo4j: builds, runs the JMH suite (muduo4j beside Netty 4.2 NIO,
 # epoll, epoll with a busy-polling client loop, io_uring, and JDK sockets with platform and, on
 # JDK 21+, virtual threads, all in the same run), and writes into the output directory:
-#   jmh-result.json  JMH's JSON result of all the suite's JMH invocations (-prof gc included)
+#   jmh-result.json  JMH's JSON result of all the suite's JMH invocations (-prof gc included), slimmed by
+#                    io.muduo4j.bench.report.SlimResult: sample-mode rows without their per-sample
+#                    histograms (the iteration means and JMH's percentiles stay: all the report reads).
+#                    The full JSON goes to jmh/target/raw-results/<output dir>/jmh-result.json (not committed)
 #   jmh-output.txt   JMH's human-readable output
+#   planned-runs.txt the runs the plan expected, one key a line (the report lists those without a result)
 #   machine.txt      CPU model, cores, memory, kernel, JDK, commit, load at start
 #   command.txt      the exact commands
 #   README.md        scores with 95% intervals over forks, muduo4j/peer ratios with intervals and
@@ -11,6 +15,7 @@
 #   chart.png        bar charts of latency and throughput per implementation
 #
 # Usage: jmh/bench.sh [--quick | --ci] [--gate FILE] [--alloc FILE] [--out DIR] [--no-build] [-- JMH_ARGS...]
+#        jmh/bench.sh --report-only [--out DIR] [--quick | --ci] [--gate FILE] [--alloc FILE] [--no-build]
 #   (default)    the headline suite, 3 forks, into perf-results/ (about 45 min on 2 cores with JDK 17,
 #                about 57 with JDK 22+; the estimate is printed before it starts)
 #   --quick      the headline cases, 1 fork, short warm-up (about 5 min): NOT FOR CLAIMS, no intervals;
@@ -26,6 +31,10 @@
 #   --out DIR    output directory instead of the default
 #   --no-build   use the existing jmh/target/benchmarks.jar
 #   --plan       print the plan and the time estimate, run nothing
+#   --report-only  run no benchmark: regenerate README.md and chart.png of the output directory from the
+#                files kept there (jmh-result.json, machine.txt, command.txt, planned-runs.txt) and the
+#                current jmh/targets.txt; the mode (title, smoke, --ci's allocation gate) is machine.txt's
+#                unless --quick or --ci is given; exit status as after a run
 #   -- ARGS      run one JMH invocation with ARGS instead of the suite's plan, e.g.
 #                -- -p impl=JDK,NETTY_NIO RoundTrip; the mode's fork and iteration options apply
 #                unless ARGS set them (do not pass -jvmArgsAppend: it would replace the benchmarks'
@@ -37,7 +46,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-usage() { sed -n '2,35p' "$ROOT/jmh/bench.sh" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^set -euo pipefail/ { exit } NR > 1' "$ROOT/jmh/bench.sh" | sed 's/^# \{0,1\}//'; }
 cd "$ROOT"
 
 MODE=full
@@ -46,26 +55,31 @@ ALLOC=""
 OUT=""
 BUILD=1
 PLAN_ONLY=0
+REPORT_ONLY=0
+MODE_GIVEN=0
 EXTRA=()
 USER_ARGS=0
 ORIG_ARGS=("$@")
 abspath() { [ -f "$1" ] || { echo "bench.sh: file '$1' not found" >&2; exit 2; }; echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --ci) MODE=ci ;;
-    --quick) MODE=quick ;;
+    --ci) MODE=ci; MODE_GIVEN=1 ;;
+    --quick) MODE=quick; MODE_GIVEN=1 ;;
     --gate) [ $# -ge 2 ] || { echo "bench.sh: --gate needs a file" >&2; exit 2; }; GATE="$(abspath "$2")"; shift ;;
     --alloc) [ $# -ge 2 ] || { echo "bench.sh: --alloc needs a file" >&2; exit 2; }; ALLOC="$(abspath "$2")"; shift ;;
     --out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a directory" >&2; exit 2; }; OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --plan) PLAN_ONLY=1 ;;
+    --report-only) REPORT_ONLY=1 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; EXTRA=("$@"); USER_ARGS=1; break ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-if [ "$MODE" = ci ] && [ -z "$ALLOC" ]; then ALLOC="$ROOT/jmh/ci-alloc.txt"; fi
+if [ "$REPORT_ONLY" = 1 ] && { [ "$PLAN_ONLY" = 1 ] || [ "$USER_ARGS" = 1 ]; }; then
+  echo "bench.sh: --report-only runs nothing: it takes neither --plan nor JMH arguments" >&2; exit 2
+fi
 if [ -z "$OUT" ]; then
   case "$MODE" in
     ci) OUT="jmh/target/perf-results-ci" ;;
@@ -73,6 +87,15 @@ if [ -z "$OUT" ]; then
     *) OUT="perf-results" ;;
   esac
 fi
+if [ "$REPORT_ONLY" = 1 ]; then
+  [ -f "$OUT/jmh-result.json" ] || { echo "bench.sh: $OUT/jmh-result.json missing: no run to report on" >&2; exit 1; }
+  # the run's own mode, unless given: a CI run regenerated as a full one would evaluate its ratios
+  if [ "$MODE_GIVEN" = 0 ] && [ -f "$OUT/machine.txt" ]; then
+    RUN_MODE=$(sed -n 's/^mode: *//p' "$OUT/machine.txt" | head -1)
+    case "$RUN_MODE" in full|quick|ci) MODE="$RUN_MODE" ;; esac
+  fi
+fi
+if [ "$MODE" = ci ] && [ -z "$ALLOC" ]; then ALLOC="$ROOT/jmh/ci-alloc.txt"; fi
 # --plan writes nothing into the output directory: its results and machine.txt stay as they are.
 if [ "$PLAN_ONLY" = 1 ]; then OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT; fi
 mkdir -p "$OUT"
@@ -87,6 +110,31 @@ fi
 [ -f "$JAR" ] || { echo "bench.sh: $JAR missing (build first)" >&2; exit 1; }
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+# The report, from what the output directory keeps (after a run, and with --report-only).
+run_report() {
+  local report=("$JAVA" -Djava.awt.headless=true -cp "$JAR" io.muduo4j.bench.report.Report
+    --json "$OUT/jmh-result.json" --out "$OUT" --machine "$OUT/machine.txt" --command "$OUT/command.txt"
+    --check "$ROOT/jmh/targets.txt")
+  [ ! -f "$OUT/planned-runs.txt" ] || report+=(--expect "$OUT/planned-runs.txt")
+  case "$MODE" in
+    ci) report+=(--smoke --title "muduo4j benchmarks: CI smoke run (not measurements)"
+          --note "CI mode: every benchmark once, 1 fork, 0.5 s warm-up, 0.5 s measured. It shows that each benchmark runs and what it allocates; its timings are not measurements and no ratio is evaluated.") ;;
+    quick) report+=(--title "muduo4j benchmarks: quick run (not for claims)"
+          --note "Quick mode: the headline cases, 1 fork, short warm-up. No intervals, so every verdict is inconclusive; use the default suite for figures.") ;;
+  esac
+  [ -z "$GATE" ] || report+=(--gate "$GATE")
+  [ -z "$ALLOC" ] || report+=(--alloc "$ALLOC")
+  "${report[@]}"
+}
+if [ "$REPORT_ONLY" = 1 ]; then
+  echo "== report ($MODE mode) from the files in ${OUT#$ROOT/}/; no benchmark runs"
+  set +e
+  run_report
+  STATUS=$?
+  set -e
+  exit "$STATUS"
+fi
 
 # Before machine.txt is rewritten: when the output directory is tracked (perf-results/), the
 # redirect below would otherwise make every run look like one of uncommitted changes.
@@ -178,7 +226,7 @@ PARTS="$OUT/.parts"
 rm -rf "$PARTS"; mkdir -p "$PARTS"
 EXPECT="$PARTS/expected.txt"
 : > "$EXPECT"
-rm -f "$OUT/jmh-result.json" "$OUT/jmh-output.txt"
+rm -f "$OUT/jmh-result.json" "$OUT/jmh-output.txt" "$OUT/planned-runs.txt"
 {
   printf 'jmh/bench.sh'; [ ${#ORIG_ARGS[@]} -eq 0 ] || printf ' %q' "${ORIG_ARGS[@]}"; printf '\n'
   printf '# which ran (java: %s):\n' "$JAVA"
@@ -213,24 +261,27 @@ for inv in "${INVOCATIONS[@]}"; do
   set -e
   if [ "$rc" != 0 ]; then echo "bench.sh: JMH exited with $rc" >&2; JMH_FAILED=1; fi
 done
-JSONS=()
-for f in "$PARTS"/part-*.json; do [ -s "$f" ] && JSONS+=(--json "$f"); done
-[ ${#JSONS[@]} -gt 0 ] || { echo "bench.sh: JMH wrote no results" >&2; exit 1; }
+PART_FILES=()
+for f in "$PARTS"/part-*.json; do [ -s "$f" ] && PART_FILES+=("$f"); done
+[ ${#PART_FILES[@]} -gt 0 ] || { echo "bench.sh: JMH wrote no results" >&2; exit 1; }
 
-REPORT=("$JAVA" -Djava.awt.headless=true -cp "$JAR" io.muduo4j.bench.report.Report "${JSONS[@]}"
-  --merged "$OUT/jmh-result.json" --out "$OUT" --machine "$OUT/machine.txt" --command "$OUT/command.txt"
-  --expect "$EXPECT" --check "$ROOT/jmh/targets.txt")
-case "$MODE" in
-  ci) REPORT+=(--smoke --title "muduo4j benchmarks: CI smoke run (not measurements)"
-        --note "CI mode: every benchmark once, 1 fork, 0.5 s warm-up, 0.5 s measured. It shows that each benchmark runs and what it allocates; its timings are not measurements and no ratio is evaluated.") ;;
-  quick) REPORT+=(--title "muduo4j benchmarks: quick run (not for claims)"
-        --note "Quick mode: the headline cases, 1 fork, short warm-up. No intervals, so every verdict is inconclusive; use the default suite for figures.") ;;
+# The full JSON (megabytes of per-sample histograms) stays under jmh/target/, never committed; the
+# output directory keeps the slim one, and the report is made from that, as --report-only makes it.
+case "$OUT" in
+  "$ROOT") RAW_DIR="$ROOT/jmh/target/raw-results/root" ;;
+  "$ROOT"/*) RAW_DIR="$ROOT/jmh/target/raw-results/${OUT#$ROOT/}" ;;
+  *) RAW_DIR="$ROOT/jmh/target/raw-results/external$OUT" ;;
 esac
-[ -z "$GATE" ] || REPORT+=(--gate "$GATE")
-[ -z "$ALLOC" ] || REPORT+=(--alloc "$ALLOC")
+echo "== results: full JSON in ${RAW_DIR#$ROOT/}/jmh-result.json, slim JSON in ${OUT#$ROOT/}/jmh-result.json"
+"$JAVA" -cp "$JAR" io.muduo4j.bench.report.SlimResult --full "$RAW_DIR/jmh-result.json" --out "$OUT/jmh-result.json" \
+  "${PART_FILES[@]}" || { echo "bench.sh: SlimResult failed; JMH's results are in $PARTS" >&2; exit 1; }
+{
+  echo "# The runs jmh/bench.sh planned (io.muduo4j.bench.report.Plan), one key a line: the report lists those without a result."
+  cat "$EXPECT"
+} > "$OUT/planned-runs.txt"
 echo "== report"
 set +e
-"${REPORT[@]}"
+run_report
 STATUS=$?
 set -e
 rm -rf "$PARTS"

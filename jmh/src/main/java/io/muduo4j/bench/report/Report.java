@@ -239,7 +239,26 @@ public final class Report implements Callable<Integer> {
             }
             md.append('\n');
         }
+        files(md);
         return md.toString();
+    }
+
+    /** What is kept beside the README, how to regenerate it, and the size budget of committed results. */
+    private void files(StringBuilder md) {
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; i < json.size(); i++) {
+            names.append(i == 0 ? "" : ", ").append('`').append(json.get(i).getFileName()).append('`');
+        }
+        md.append("## Files\n\n")
+                .append("This report reads ").append(names).append(". `jmh/bench.sh` keeps JMH's JSON result there without ")
+                .append("the per-sample histograms of `sample` rows: `io.muduo4j.bench.report.SlimResult` replaces each ")
+                .append("`rawDataHistogram` by its iteration means (`rawData`) and keeps every other field, so nothing this ")
+                .append("report shows is lost (its p50 / p99 are JMH's `scorePercentiles`); the full JSON it leaves under ")
+                .append("`jmh/target/raw-results/` on the machine that ran it, never committed. ")
+                .append("`jmh/bench.sh --report-only --out DIR` regenerates this README and `chart.png` from the files beside ")
+                .append("them, with the current `jmh/targets.txt` (`jmh/README.md`, \"What gets written\"). ")
+                .append("Size budget of the committed results in `perf-results/`, checked by `PerfResultsBudgetTest`: ")
+                .append(SizeBudget.text()).append(".\n");
     }
 
     /** 1 if a planned run failed, else 4 if an allocation rule failed, else 3 if a ratio gate rule failed, else 0. */

@@ -36,8 +36,9 @@ final class Result {
     final Map<String, String> secondaryUnits;
     /**
      * The headline figure per fork and measured iteration: {@code iterations.get(fork)[i]}. For
-     * {@code sample} mode the mean of the iteration's samples (from JMH's rawDataHistogram), for
-     * ping-pong the iteration's MiB/s, otherwise JMH's iteration score (rawData).
+     * {@code sample} mode the mean of the iteration's samples (from JMH's rawDataHistogram, or from
+     * rawData in a JSON slimmed by {@link SlimResult}), for ping-pong the iteration's MiB/s, otherwise
+     * JMH's iteration score (rawData).
      */
     final List<double[]> iterations;
 
@@ -97,8 +98,11 @@ final class Result {
         return forks;
     }
 
-    /** rawDataHistogram: per fork, per iteration, [value, count] pairs; reduced to the iteration means. */
-    private static List<double[]> histogramMeans(JsonObject metric) {
+    /**
+     * rawDataHistogram: per fork, per iteration, [value, count] pairs; reduced to the iteration means.
+     * {@link SlimResult} stores exactly these means as the rawData of a slimmed sample row.
+     */
+    static List<double[]> histogramMeans(JsonObject metric) {
         List<double[]> forks = new ArrayList<>();
         if (metric == null || !metric.has("rawDataHistogram")) {
             return forks;
@@ -240,9 +244,9 @@ final class Result {
             List<double[]> its;
             if (o.has("secondaryMetrics") && o.getAsJsonObject("secondaryMetrics").has("mibPerSec")) {
                 its = rawData(o.getAsJsonObject("secondaryMetrics").getAsJsonObject("mibPerSec"));
-            } else if (mode.equals("sample")) {
+            } else if (mode.equals("sample") && pm.has("rawDataHistogram")) {
                 its = histogramMeans(pm);
-            } else {
+            } else { // a slimmed sample row carries its iteration means as rawData (SlimResult)
                 its = rawData(pm);
             }
             out.add(new Result(benchmark, mode, impl, Collections.unmodifiableMap(params), number(pm.get("score")),
