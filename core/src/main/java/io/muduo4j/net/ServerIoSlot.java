@@ -19,6 +19,8 @@ final class ServerIoSlot {
     private final Long2ObjectHashMap<TcpConnection> registry = new Long2ObjectHashMap<>();
     private final DestroyQueue closed;
     private final AtomicInteger connectionCount; // the server's, shared by all its slots
+    /** This loop's own listener ({@link TcpServer#setAcceptorPerLoop}), or null; set before the slot is published. */
+    Acceptor acceptor;
 
     ServerIoSlot(EventLoop loop, AtomicInteger connectionCount) {
         this.loop = loop;
@@ -66,6 +68,9 @@ final class ServerIoSlot {
 
     /** The stop's close-all: closes and destroys every connection now, in this task. Loop thread. */
     private void closeAllInLoop() {
+        if (acceptor != null) {
+            acceptor.close(); // first: no connection accepted after the close-all began
+        }
         if (!registry.isEmpty()) {
             TcpConnection[] open = registry.values().toArray(new TcpConnection[0]);
             for (TcpConnection c : open) {
@@ -86,6 +91,9 @@ final class ServerIoSlot {
 
     /** The loop has ended (see {@link #closeAll}): closes the sockets from the calling thread, without callbacks. */
     private void closeOffLoop() {
+        if (acceptor != null) {
+            acceptor.closeOffLoop();
+        }
         for (TcpConnection c : registry.values()) {
             c.closeSocketForOwner();
             connectionCount.decrementAndGet();

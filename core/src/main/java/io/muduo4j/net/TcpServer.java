@@ -51,6 +51,8 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private boolean reusePort;
+    private boolean acceptorPerLoop;
+    private int threadNum;
     private int backlog = 1024;
 
     private volatile boolean started;
@@ -106,6 +108,22 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
     public void setThreadNum(int n) {
         checkNotStarted();
         pool.setThreadNum(n);
+        threadNum = n;
+    }
+
+    /**
+     * One listening socket per I/O loop, before {@link #start()} (muduo's {@code kReusePort}):
+     * each I/O loop listens on the address with {@code SO_REUSEPORT} and accepts its own
+     * connections, which stay on it; the kernel spreads new connections over the listeners by a
+     * hash of their addresses, so there is no hand-off from the base loop, which then accepts
+     * nothing. Without I/O threads it changes nothing (the base loop accepts, as always). Port 0 is
+     * resolved by the first listener and the others bind that port.
+     *
+     * @param on whether to listen on every I/O loop (default off: one acceptor in the base loop)
+     */
+    public void setAcceptorPerLoop(boolean on) {
+        checkNotStarted();
+        this.acceptorPerLoop = on;
     }
 
     /**
@@ -151,6 +169,10 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
      * cannot start or the base loop has ended (everything is released; the server is stopped).
      */
     public void start() {
+        if (acceptorPerLoop && threadNum > 0) {
+            startPerLoop();
+            return;
+        }
         Acceptor a;
         synchronized (this) {
             if (started) {
@@ -216,6 +238,80 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
             awaitStop(stop());
             throw new IllegalStateException("server " + name + ": its base loop " + loop
                     + " has ended; the server is stopped", ended);
+        }
+    }
+
+    /**
+     * {@link #start()} with {@link #setAcceptorPerLoop}: the I/O threads first (the listeners need
+     * their loops), then a listener per I/O loop, each registered by a task of its loop. A bind
+     * that fails then stops the server (its I/O threads are quit and joined) and throws
+     * {@link UncheckedIOException}: unlike the base loop's single listener, it cannot be retried.
+     */
+    private void startPerLoop() {
+        ServerIoSlot[] ss;
+        synchronized (this) {
+            if (started) {
+                return;
+            }
+            if (stopping) {
+                throw new IllegalStateException("server " + name + " was stopped");
+            }
+            try {
+                pool.start(null);
+            } catch (Throwable e) {
+                stopping = true;
+                stopped.complete(null);
+                if (e instanceof Error) {
+                    throw (Error) e;
+                }
+                throw new IllegalStateException("server " + name + " cannot start its I/O threads;"
+                        + " nothing is left running", e);
+            }
+            List<EventLoop> loops = pool.allLoops();
+            ss = new ServerIoSlot[loops.size()];
+            InetSocketAddress bind = requestedAddress;
+            InetSocketAddress bound = null;
+            try {
+                for (int i = 0; i < ss.length; i++) {
+                    EventLoop l = loops.get(i);
+                    if (l.transport() != loop.transport()) {
+                        throw new IllegalStateException("server " + name + ": I/O loop " + l.name() + " runs the "
+                                + l.transport() + " transport and the base loop " + loop.transport()
+                                + "; a socket belongs to one transport (set the same one in both loops' options)");
+                    }
+                    ss[i] = new ServerIoSlot(l, connectionCount);
+                    ss[i].acceptor = new Acceptor(l, bind, true, backlog, new OwnLoopAccepted(i));
+                    if (bound == null) {
+                        bound = ss[i].acceptor.localAddress();
+                        bind = bound; // port 0 resolved once: every other listener joins that port
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                for (ServerIoSlot s : ss) {
+                    if (s != null && s.acceptor != null) {
+                        s.acceptor.closeOffLoop(); // never registered: nothing of it runs on its loop
+                    }
+                }
+                stopping = true;
+                pool.close();
+                stopped.complete(null);
+                throw e;
+            }
+            slots = ss;
+            boundAddress = bound;
+            started = true;
+        }
+        for (ServerIoSlot s : ss) {
+            Acceptor a = s.acceptor;
+            try {
+                s.loop.runInLoop(() -> {
+                    if (!stopping) {
+                        a.listen();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // That I/O loop has ended (a stop raced this start): the stop closes its listener.
+            }
         }
     }
 
@@ -316,8 +412,29 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
         }
     }
 
+    /** The handler of an I/O loop's own listener ({@link #setAcceptorPerLoop}): its connections stay on it. */
+    private final class OwnLoopAccepted implements Acceptor.NewConnectionHandler {
+        private final int index;
+
+        OwnLoopAccepted(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public Pollable newHandle() {
+            TcpConnection conn = new TcpConnection(slots[index].loop, NEXT_ID.getAndIncrement(), name);
+            conn.ownerSlot = index;
+            return conn;
+        }
+
+        @Override
+        public void onNewConnection(Pollable h) {
+            newConnection((TcpConnection) h);
+        }
+    }
+
     private void newConnection(TcpConnection conn) {
-        Poller p = loop.poller();
+        Poller p = conn.loop().poller(); // socket calls: the same transport as the accepting loop's
         try {
             options.applySocketOptions(p, conn);
         } catch (IOException e) {
@@ -398,12 +515,16 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
      * server. On the base loop's thread, or on any thread once its final drain is over.
      */
     private void stopEndedLoop() {
-        acceptor.closeOffLoop();
+        if (acceptor != null) { // none with a listener per I/O loop: each slot closes its own
+            acceptor.closeOffLoop();
+        }
         stopIoLoops();
     }
 
     private void stopInLoop() {
-        acceptor.close();
+        if (acceptor != null) {
+            acceptor.close();
+        }
         stopIoLoops();
     }
 
