@@ -168,6 +168,8 @@ final class MuduoPeer implements Peer {
         TcpServer server = new TcpServer(loop, bind, "echo");
         if (ioThreads > 1) {
             server.setThreadNum(ioThreads);
+            // Opt-in: one SO_REUSEPORT listener per I/O loop instead of the base loop's acceptor.
+            server.setAcceptorPerLoop(Boolean.getBoolean("muduo4j.bench.acceptorPerLoop"));
             server.setLoopOptions(options(spinServer, transport));
         }
         server.setTcpNoDelay(true);
