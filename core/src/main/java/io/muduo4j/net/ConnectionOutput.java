@@ -251,7 +251,7 @@ abstract class ConnectionOutput extends ConnectionCore {
             return CMD_WRITE_ERROR; // the connection is closing; like a write the loop failed, the bytes are gone
         }
         bytesSent += n;
-        countWrite(n);
+        countDirectWrite(n);
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
         int bits = 0;
         if (from.readableBytes() != 0) {
@@ -324,8 +324,8 @@ abstract class ConnectionOutput extends ConnectionCore {
         }
     }
 
-    /** Counts a write in the loop's metrics: plainly on the loop thread, atomically from a sender's thread. */
-    private void countWrite(int n) {
+    /** Counts a direct write in the loop's metrics: plainly on the loop thread, atomically from a sender's thread. */
+    private void countDirectWrite(int n) {
         if (n > 0) {
             LoopCounters c = loop.counters();
             if (loop.isInLoopThread()) {
@@ -348,7 +348,11 @@ abstract class ConnectionOutput extends ConnectionCore {
             return;
         }
         bytesSent += n;
-        countWrite(n);
+        if (n > 0) { // writeOutput runs on the loop thread: no thread check
+            LoopCounters c = loop.counters();
+            c.add(LoopCounters.BYTES_OUT, n);
+            c.increment(LoopCounters.WRITES);
+        }
         long q = (long) QUEUED.getAndAdd(this, (long) -n) - n;
         if (excursion != null && q <= lowWaterMark) {
             becameWritable();
