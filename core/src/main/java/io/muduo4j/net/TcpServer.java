@@ -209,9 +209,7 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
                     stopping = true;
                     pool.close();
                     stopped.complete(null);
-                    throw new IllegalStateException("server " + name + ": I/O loop " + l.name() + " runs the "
-                            + l.transport() + " transport and the base loop " + loop.transport()
-                            + "; a socket belongs to one transport (set the same one in both loops' options)");
+                    throw transportMismatch(l);
                 }
             }
             ServerIoSlot[] ss = new ServerIoSlot[loops.size()];
@@ -275,9 +273,7 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
                 for (int i = 0; i < ss.length; i++) {
                     EventLoop l = loops.get(i);
                     if (l.transport() != loop.transport()) {
-                        throw new IllegalStateException("server " + name + ": I/O loop " + l.name() + " runs the "
-                                + l.transport() + " transport and the base loop " + loop.transport()
-                                + "; a socket belongs to one transport (set the same one in both loops' options)");
+                        throw transportMismatch(l);
                     }
                     ss[i] = new ServerIoSlot(l, connectionCount);
                     ss[i].acceptor = new Acceptor(l, bind, true, backlog, new OwnLoopAccepted(i));
@@ -313,6 +309,12 @@ public final class TcpServer extends ConnectionSettings implements AutoCloseable
                 // That I/O loop has ended (a stop raced this start): the stop closes its listener.
             }
         }
+    }
+
+    private IllegalStateException transportMismatch(EventLoop l) {
+        return new IllegalStateException("server " + name + ": I/O loop " + l.name() + " runs the " + l.transport()
+                + " transport and the base loop " + loop.transport()
+                + "; a socket belongs to one transport (set the same one in both loops' options)");
     }
 
     private void startInLoop() {
